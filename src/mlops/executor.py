@@ -1,0 +1,481 @@
+"""The local target: run a pipeline job YAML step by step on this machine.
+
+Each step runs its component's command in a subprocess, in a copy of the component's code snapshot, with the
+project package blocked (as on Azure ML, where only the snapshot is uploaded). MLflow tracks to the SQLite store
+in the state folder: a parent run for the pipeline and a child run per step, which the step's own
+`mlflow.start_run()` attaches to through MLFLOW_RUN_ID. A deterministic step whose component, code and inputs are
+unchanged is reused from the cache, like Azure ML's reuse; a failed step caches nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlops
+from mlops import command as command_text
+from mlops import tracking
+from mlops.assets import DataCatalog
+from mlops.errors import MlopsError, StepFailed
+from mlops.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
+from mlops.project import StateDir, find_root, git_commit
+from mlops.snapshot import build_snapshot, hash_path
+
+CACHE_FORMAT = 1
+LOG_TAIL_LINES = 25
+PARAMETER_TYPES = {"string", "integer", "number", "boolean"}
+FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
+GUARD_DIR = Path(__file__).parent / "guard"
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str  # completed | reused | failed | skipped
+    seconds: float = 0.0
+    outputs: dict[str, Path] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    log: Path | None = None
+    exit_code: int | None = None
+    reused_from: str | None = None
+
+
+@dataclass
+class PipelineRun:
+    run_id: str
+    pipeline: Path
+    status: str
+    run_dir: Path
+    state: StateDir
+    steps: dict[str, StepResult]
+    outputs: dict[str, Path]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "pipeline": str(self.pipeline),
+            "status": self.status,
+            "seconds": round(self.seconds, 2),
+            "outputs": {k: str(v) for k, v in self.outputs.items()},
+            "steps": {
+                name: {
+                    "status": s.status,
+                    "seconds": round(s.seconds, 2),
+                    "mlflow_run_id": s.mlflow_run_id,
+                    "reused_from": s.reused_from,
+                    "exit_code": s.exit_code,
+                    "log": str(s.log) if s.log else None,
+                    "outputs": {k: str(v) for k, v in s.outputs.items()},
+                }
+                for name, s in self.steps.items()
+            },
+        }
+
+
+Echo = Callable[[str], None]
+
+
+def run_pipeline(
+    path: Path,
+    overrides: list[str] | None = None,
+    *,
+    force_rerun: bool = False,
+    stream_logs: bool = False,
+    echo: Echo = print,
+) -> PipelineRun:
+    """Run a pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails."""
+    started = time.monotonic()
+    path = Path(path).resolve()
+    root = find_root(path.parent)
+    pipeline = load_pipeline(path, overrides)
+    if pipeline.problems:
+        raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
+    parent_values = _resolve_pipeline_inputs(pipeline, DataCatalog.from_folder(root / "data"))
+    _check_literal_inputs(pipeline, parent_values)
+    state = StateDir.for_project(root).ensure()
+    force = force_rerun or pipeline.force_rerun
+    commit = git_commit(root)
+
+    client = tracking.client(state)
+    experiment_id = tracking.experiment_id(client, state, pipeline.experiment_name)
+    parent = client.create_run(
+        experiment_id,
+        run_name=pipeline.name,
+        tags={
+            "mlops.target": "local",
+            "mlops.pipeline_file": path.relative_to(root).as_posix(),
+            **({"mlflow.source.git.commit": commit} if commit else {}),
+        },
+    )
+    run_id = parent.info.run_id
+    for name, value in parent_values.items():
+        client.log_param(run_id, name, str(value)[:6000])
+    run_dir = state.runs / run_id
+    run_dir.mkdir(parents=True)
+
+    echo(f"pipeline {pipeline.name}: {len(pipeline.steps)} steps, local target, run {run_id}")
+    context = _RunContext(
+        pipeline,
+        state,
+        client,
+        experiment_id,
+        run_id,
+        run_dir,
+        commit,
+        parent_values,
+        force,
+        stream_logs,
+        echo,
+    )
+    results: dict[str, StepResult] = {}
+    for index, step in enumerate(pipeline.steps.values(), start=1):
+        label = f"[{index}/{len(pipeline.steps)}] {step.name}"
+        blocked = [up for up in step.upstream if results[up].status in ("failed", "skipped")]
+        stop = any(r.status == "failed" for r in results.values()) and not pipeline.continue_on_step_failure
+        if blocked or stop:
+            results[step.name] = StepResult(step.name, "skipped")
+            echo(f"{label:<28} skipped (an upstream step failed)")
+            continue
+        results[step.name] = context.run_step(step, results, label)
+
+    failed = [r for r in results.values() if r.status == "failed"]
+    status = "failed" if failed else "completed"
+    outputs = {
+        parent_output: results[step.name].outputs[output]
+        for step in pipeline.steps.values()
+        for output, parent_output in step.outputs_to_parent.items()
+        if output in results[step.name].outputs
+    }
+    run = PipelineRun(run_id, path, status, run_dir, state, results, outputs, seconds=time.monotonic() - started)
+    (run_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2) + "\n")
+    client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
+    echo(f"pipeline {status} in {run.seconds:.1f}s; run folder {run_dir}")
+    if failed:
+        first = failed[0]
+        raise StepFailed(
+            f"step '{first.name}' failed with exit code {first.exit_code} after {first.seconds:.1f}s\n"
+            f"  last lines of {first.log}:\n" + _indented_tail(first.log)
+        )
+    return run
+
+
+@dataclass
+class _RunContext:
+    pipeline: Pipeline
+    state: StateDir
+    client: Any
+    experiment_id: str
+    run_id: str
+    run_dir: Path
+    commit: str | None
+    parent_values: dict[str, Any]
+    force: bool
+    stream_logs: bool
+    echo: Echo
+
+    def run_step(self, step: Step, results: dict[str, StepResult], label: str) -> StepResult:
+        step_dir = self.run_dir / step.name
+        values, paths = self._resolve_step_inputs(step, results)
+        snapshot = step_dir / "code"
+        build_snapshot(step.component, step.component_file, snapshot)
+        key = _cache_key(step, snapshot, values, paths)
+        deterministic = step.component.is_deterministic is not False
+        entry = self.state.cache / key
+        if deterministic and not self.force and (entry / "entry.json").is_file():
+            return self._reuse(step, entry, label)
+
+        outputs = _output_paths(step, step_dir / "outputs")
+        rendered = command_text.render(step.component.command, values, {name: str(p) for name, p in outputs.items()})
+        child = self.client.create_run(
+            self.experiment_id,
+            run_name=step.name,
+            tags=self._child_tags(step),
+        )
+        child_id = child.info.run_id
+        log = step_dir / "user_logs" / "std_log.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        (step_dir / "command.txt").write_text(rendered + "\n")
+        self.echo(f"{label:<28} running …")
+        started = time.monotonic()
+        exit_code = _run_command(rendered, snapshot, self._environment(child_id), log, self.stream_logs)
+        seconds = time.monotonic() - started
+        if exit_code != 0:
+            self.client.set_terminated(child_id, "FAILED")
+            self.echo(f"{label:<28} failed (exit code {exit_code}) after {seconds:.1f}s")
+            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code)
+        self.client.set_terminated(child_id, "FINISHED")
+        missing = [name for name, p in outputs.items() if not p.exists()]
+        if missing:
+            _append(log, f"error: the step finished but did not write output(s): {', '.join(missing)}")
+            self.echo(f"{label:<28} failed (missing outputs: {', '.join(missing)})")
+            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code)
+        if deterministic:
+            _store_in_cache(self.state, key, step, outputs, child_id, self.run_id)
+        self.echo(f"{label:<28} completed in {seconds:.1f}s")
+        return StepResult(step.name, "completed", seconds, outputs, child_id, log, exit_code)
+
+    def _reuse(self, step: Step, entry: Path, label: str) -> StepResult:
+        meta = json.loads((entry / "entry.json").read_text())
+        outputs = {name: entry / "outputs" / relative for name, relative in meta["outputs"].items()}
+        child = self.client.create_run(
+            self.experiment_id,
+            run_name=step.name,
+            tags={**self._child_tags(step), "mlops.reused_from_run_id": meta["mlflow_run_id"]},
+        )
+        self.client.set_terminated(child.info.run_id, "FINISHED")
+        self.echo(f"{label:<28} reused (cache {entry.name[:12]}, first run {meta['mlflow_run_id'][:12]})")
+        return StepResult(
+            step.name,
+            "reused",
+            0.0,
+            outputs,
+            child.info.run_id,
+            None,
+            None,
+            reused_from=meta["mlflow_run_id"],
+        )
+
+    def _child_tags(self, step: Step) -> dict[str, str]:
+        tags = {
+            "mlflow.parentRunId": self.run_id,
+            "mlops.step": step.name,
+            "mlops.component": f"{step.component.name}:{step.component.version}",
+        }
+        if self.commit:
+            tags["mlflow.source.git.commit"] = self.commit
+        return tags
+
+    def _environment(self, child_run_id: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
+        env.update(
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            PYTHONPATH=str(GUARD_DIR),
+            PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            MLOPS_BLOCKED_PACKAGES=mlops.__name__,
+            MLFLOW_TRACKING_URI=self.state.tracking_uri,
+            MLFLOW_REGISTRY_URI=self.state.tracking_uri,
+            MLFLOW_EXPERIMENT_ID=self.experiment_id,
+            MLFLOW_RUN_ID=child_run_id,
+            MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false",
+        )
+        return env
+
+    def _resolve_step_inputs(
+        self, step: Step, results: dict[str, StepResult]
+    ) -> tuple[dict[str, str | None], dict[str, Path]]:
+        """Values for the command (None = not provided) and, for path inputs, the local paths."""
+        values: dict[str, str | None] = {}
+        paths: dict[str, Path] = {}
+        for name, port in (step.component.inputs or {}).items():
+            source = step.inputs.get(name)
+            value: Any
+            if isinstance(source, ParentInput):
+                value = self.parent_values.get(source.name)
+            elif isinstance(source, StepOutput):
+                value = results[source.step].outputs[source.output]
+            elif isinstance(source, Literal):
+                value = source.value
+            elif isinstance(source, DataInput):
+                value = _local_data_path(source, self.pipeline, f"jobs.{step.name}.inputs.{name}")
+            else:
+                value = port.default
+            if value is None or (isinstance(value, str) and value == "" and port.optional):
+                values[name] = None
+                continue
+            if isinstance(value, Path):
+                paths[name] = value
+                values[name] = str(value)
+            else:
+                values[name] = check_parameter(step.name, name, port, value)
+        return values, paths
+
+
+def check_parameter(step: str, name: str, port: Any, value: Any) -> str:
+    """Coerce a literal input to its declared type and check enum/min/max, as Azure does on submission."""
+    where = f"jobs.{step}.inputs.{name}"
+    kind = str(port.type)
+    text = str(value)
+    number: float | None = None
+    if kind == "integer":
+        try:
+            number = int(float(text)) if float(text).is_integer() else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise MlopsError(f"{where}: expected an integer, got {text!r}")
+        text = str(int(number))
+    elif kind == "number":
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise MlopsError(f"{where}: expected a number, got {text!r}") from exc
+    elif kind == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise MlopsError(f"{where}: expected true or false, got {text!r}")
+        text = "True" if text.lower() == "true" else "False"
+    enum = getattr(port, "enum", None)
+    if enum and text not in [str(option) for option in enum]:
+        raise MlopsError(f"{where}: {text!r} is not one of {', '.join(map(str, enum))}")
+    if number is not None:
+        low, high = getattr(port, "min", None), getattr(port, "max", None)
+        if low is not None and number < float(low):
+            raise MlopsError(f"{where}: {text} is below the minimum {low}")
+        if high is not None and number > float(high):
+            raise MlopsError(f"{where}: {text} is above the maximum {high}")
+    return text
+
+
+def _check_literal_inputs(pipeline: Pipeline, parent_values: dict[str, Any]) -> None:
+    """Type, enum and range errors surface before anything runs, as on submission to Azure."""
+    for step in pipeline.steps.values():
+        for name, port in (step.component.inputs or {}).items():
+            if str(port.type) not in PARAMETER_TYPES:
+                continue
+            source = step.inputs.get(name)
+            if isinstance(source, ParentInput):
+                value = parent_values.get(source.name)
+            elif isinstance(source, Literal):
+                value = source.value
+            else:
+                value = port.default
+            if value is not None and not (value == "" and port.optional):
+                check_parameter(step.name, name, port, value)
+
+
+def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, source in pipeline.inputs.items():
+        if isinstance(source, DataInput):
+            values[name] = _local_data_path(source, pipeline, f"inputs.{name}", catalog)
+        else:
+            values[name] = source.value
+    return values
+
+
+def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: DataCatalog | None = None) -> Path:
+    if source.path.startswith("azureml:") and not source.path.startswith("azureml://"):
+        catalog = catalog or DataCatalog.from_folder(find_root(pipeline.path.parent) / "data")
+        try:
+            path = catalog.resolve(source.path).path
+        except MlopsError as exc:
+            raise MlopsError(f"{pipeline.path}: {where}.path: {exc}") from exc
+    elif "://" in source.path:
+        raise MlopsError(
+            f"{pipeline.path}: {where}.path: {source.path} is remote; the local target reads local files and "
+            "azureml:<name>:<version> data assets defined in data/*.yml"
+        )
+    else:
+        path = Path(source.path)
+        if not path.is_absolute():
+            path = (pipeline.path.parent / path).resolve()
+    if not path.exists():
+        raise MlopsError(f"{pipeline.path}: {where}.path: {path} does not exist")
+    if source.type == "uri_file" and not path.is_file():
+        raise MlopsError(f"{pipeline.path}: {where}: type uri_file needs a file, {path} is a folder")
+    if source.type in ("uri_folder", "mlflow_model") and not path.is_dir():
+        raise MlopsError(f"{pipeline.path}: {where}: type {source.type} needs a folder, {path} is a file")
+    return path
+
+
+def _output_paths(step: Step, folder: Path) -> dict[str, Path]:
+    outputs = {}
+    for name, port in (step.component.outputs or {}).items():
+        if str(port.type) in FOLDER_TYPES:
+            outputs[name] = folder / name
+            outputs[name].mkdir(parents=True)
+        else:  # uri_file: a file path inside its own folder
+            (folder / name).mkdir(parents=True)
+            outputs[name] = folder / name / name
+    return outputs
+
+
+def _cache_key(step: Step, snapshot: Path, values: dict[str, str | None], paths: dict[str, Path]) -> str:
+    """Same component spec, same code and same input values/contents -> same key (Azure ML's reuse rule)."""
+    spec = step.component._to_dict()
+    spec.pop("code", None)
+    payload = {
+        "format": CACHE_FORMAT,
+        "component": spec,
+        "code": hash_path(snapshot),
+        "inputs": {
+            name: ({"content": hash_path(paths[name])} if name in paths else value)
+            for name, value in sorted(values.items())
+        },
+    }
+    import hashlib
+
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _store_in_cache(state: StateDir, key: str, step: Step, outputs: dict[str, Path], run_id: str, parent: str) -> None:
+    """Copy outputs into the cache; the entry appears atomically (a rename) once complete."""
+    final = state.cache / key
+    if final.exists():
+        return
+    staging = state.cache / f".{key}.{uuid.uuid4().hex}"
+    relative = {}
+    for name, path in outputs.items():
+        target = staging / "outputs" / path.relative_to(path.parents[1] if path.is_file() else path.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            shutil.copytree(path, target)
+        else:
+            shutil.copy2(path, target)
+        relative[name] = target.relative_to(staging / "outputs").as_posix()
+    meta = {
+        "key": key,
+        "step": step.name,
+        "component": f"{step.component.name}:{step.component.version}",
+        "mlflow_run_id": run_id,
+        "pipeline_run_id": parent,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outputs": relative,
+    }
+    (staging / "entry.json").write_text(json.dumps(meta, indent=2) + "\n")
+    try:
+        staging.rename(final)
+    except OSError:  # another run stored the same entry first
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream: bool) -> int:
+    with log.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(
+            ["/bin/bash", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            handle.write(line)
+            if stream:
+                sys.stdout.write("    " + line)
+        return process.wait()
+
+
+def _append(log: Path, line: str) -> None:
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def _indented_tail(log: Path | None) -> str:
+    if log is None or not log.exists():
+        return "    (no log)"
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:]
+    return "\n".join("    " + line for line in lines)

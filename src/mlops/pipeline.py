@@ -1,0 +1,285 @@
+"""A pipeline job YAML, loaded with azure-ai-ml, as a plan the local executor (and `mlops validate`) can walk.
+
+The loaders do the parsing and schema checks (and apply `--set` overrides exactly as `az ml job create --set`
+does, through `params_override`); this module reads the result: steps, their components, and where each step
+input comes from. It also checks what the SDK lets through: bindings to inputs, outputs or steps that don't exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops import azureml
+from mlops.errors import MlopsError
+
+BINDING = re.compile(
+    r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
+    r"|outputs\.(?P<parent_output>\w+))\s*\}\}$"
+)
+DATA_TYPES = {"uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
+
+
+@dataclass(frozen=True)
+class ParentInput:
+    name: str
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    step: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+
+
+@dataclass(frozen=True)
+class DataInput:
+    type: str
+    path: str  # a local path (relative to the pipeline file), or an azureml: reference
+
+
+Source = ParentInput | StepOutput | Literal | DataInput
+
+
+@dataclass
+class Step:
+    name: str
+    component: Any  # azure.ai.ml CommandComponent
+    component_file: Path
+    inputs: dict[str, Source] = field(default_factory=dict)
+    outputs_to_parent: dict[str, str] = field(default_factory=dict)  # step output -> pipeline output
+
+    @property
+    def upstream(self) -> set[str]:
+        return {s.step for s in self.inputs.values() if isinstance(s, StepOutput)}
+
+
+@dataclass
+class Pipeline:
+    path: Path
+    job: Any  # azure.ai.ml PipelineJob
+    inputs: dict[str, Literal | DataInput]
+    outputs: dict[str, str]  # name -> type
+    steps: dict[str, Step]  # in execution order
+    problems: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.job.display_name or self.job.name or self.path.stem
+
+    @property
+    def experiment_name(self) -> str:
+        return self.job.experiment_name or self.path.stem
+
+    @property
+    def force_rerun(self) -> bool:
+        return bool(getattr(self.job.settings, "force_rerun", False))
+
+    @property
+    def continue_on_step_failure(self) -> bool:
+        value = getattr(self.job.settings, "continue_on_step_failure", None)
+        return True if value is None else bool(value)
+
+
+def parse_overrides(assignments: list[str]) -> list[dict[str, str]]:
+    """`inputs.x=y` strings (as given to `--set`) -> azure-ai-ml params_override entries."""
+    overrides = []
+    for text in assignments:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise MlopsError(f"--set {text!r}: expected KEY=VALUE, e.g. inputs.estimator=random_forest")
+        overrides.append({key.strip(): value})
+    return overrides
+
+
+def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
+    path = path.resolve()
+    raw = azureml.read_yaml(path)
+    if str(raw.get("type", "")).lower() != "pipeline":
+        raise MlopsError(f"{path}: type: expected 'pipeline', got {raw.get('type')!r}")
+    raw_jobs = raw.get("jobs") or {}
+    # Checked before the SDK loads the job: its message for a missing component file is a page long.
+    component_files = {
+        name: resolve_component_reference(path, name, (spec or {}).get("component")) for name, spec in raw_jobs.items()
+    }
+    job = azureml.load_job(path, parse_overrides(overrides or []))
+    as_dict = job._to_dict()
+    problems: list[str] = []
+
+    # Data paths come from the entities: `_to_dict()` prefixes local paths with "azureml:".
+    inputs = {
+        name: _pipeline_input(path, name, value, job.inputs[name])
+        for name, value in (as_dict.get("inputs") or {}).items()
+    }
+    outputs = {name: (spec or {}).get("type", "uri_folder") for name, spec in (as_dict.get("outputs") or {}).items()}
+
+    steps: dict[str, Step] = {}
+    for step_name, step_dict in (as_dict.get("jobs") or {}).items():
+        component_file = component_files[step_name]
+        component = azureml.load_component(component_file)
+        step = Step(step_name, component, component_file)
+        for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
+            if input_name not in (component.inputs or {}):  # the SDK drops these without a word
+                problems.append(
+                    f"jobs.{step_name}.inputs.{input_name}: component '{component.name}' has no input '{input_name}'"
+                )
+        for input_name, value in (step_dict.get("inputs") or {}).items():
+            source = _step_input(step_name, input_name, value, job.jobs[step_name].inputs.get(input_name), problems)
+            if source is not None:
+                step.inputs[input_name] = source
+        for output_name, value in (step_dict.get("outputs") or {}).items():
+            target = value if isinstance(value, str) else (value or {}).get("path")
+            if isinstance(target, str):
+                match = BINDING.match(target)
+                if match and match["parent_output"]:
+                    step.outputs_to_parent[output_name] = match["parent_output"]
+                else:
+                    problems.append(f"jobs.{step_name}.outputs.{output_name}: expected ${{{{parent.outputs.<name>}}}}")
+        steps[step_name] = step
+
+    problems += check_bindings(inputs, outputs, steps)
+    ordered = _execution_order(path, steps)
+    return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
+
+
+def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) -> Path:
+    """A step's `component:` as a YAML file: a relative path, or `azureml:name:version|@latest` from components/."""
+    where = f"{pipeline_path}: jobs.{step}.component"
+    if not isinstance(reference, str):
+        raise MlopsError(f"{where}: expected a component YAML path or azureml:<name>:<version> reference")
+    if reference.startswith("azureml:"):
+        return _find_registered_component(pipeline_path, where, reference)
+    candidate = (pipeline_path.parent / reference).resolve()
+    if not candidate.is_file():
+        raise MlopsError(f"{where}: file {reference} not found (relative to {pipeline_path.parent})")
+    return candidate
+
+
+def _find_registered_component(pipeline_path: Path, where: str, reference: str) -> Path:
+    """Locally the repo's components/ folder plays the workspace's component registry."""
+    match = re.match(r"^azureml:(?P<name>[\w-]+)(?::(?P<version>[\w.-]+)|@(?P<label>latest))?$", reference)
+    if not match:
+        raise MlopsError(f"{where}: cannot parse {reference!r}")
+    from mlops.project import find_root
+
+    found: list[tuple[str, Path]] = []
+    for yml in sorted((find_root(pipeline_path.parent) / "components").glob("*/component.y*ml")):
+        doc = azureml.read_yaml(yml)
+        if doc.get("name") == match["name"]:
+            found.append((str(doc.get("version")), yml))
+    if not found:
+        raise MlopsError(f"{where}: no component named '{match['name']}' in components/*/component.yml")
+    if match["version"]:
+        for version, yml in found:
+            if version == match["version"]:
+                return yml
+        raise MlopsError(f"{where}: component '{match['name']}' has no version {match['version']}")
+    return max(found, key=lambda item: (item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0, item[0]))[1]
+
+
+ASSET_REFERENCE = re.compile(r"^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+|@\w+)$")
+
+
+def _data_path(entity_input: Any) -> str:
+    """The data input's path as written. The loaded entity drops the `azureml:` of an asset reference
+    (`azureml:numbers:1` -> `numbers:1`) while `_to_dict()` adds it to local paths too; put it back for references."""
+    path = str(getattr(getattr(entity_input, "_data", None), "path", "") or "")
+    return f"azureml:{path}" if ASSET_REFERENCE.match(path) else path
+
+
+def _pipeline_input(path: Path, name: str, value: Any, entity_input: Any) -> Literal | DataInput:
+    if isinstance(value, dict):
+        kind = str(value.get("type", ""))
+        if kind in DATA_TYPES:
+            data_path = _data_path(entity_input)
+            if not data_path:
+                raise MlopsError(f"{path}: inputs.{name}.path: a {kind} input needs a path")
+            return DataInput(kind, str(data_path))
+        if "default" in value:
+            return Literal(value["default"])
+        if "value" in value:
+            return Literal(value["value"])
+        raise MlopsError(f"{path}: inputs.{name}: expected a value or a data input with type and path")
+    return Literal(value)
+
+
+def _step_input(step: str, name: str, value: Any, entity_input: Any, problems: list[str]) -> Source | None:
+    text = value.get("path") if isinstance(value, dict) and "type" not in value else value
+    if isinstance(value, dict) and "type" in value:
+        return DataInput(str(value["type"]), _data_path(entity_input))
+    if value is None or text is None:
+        return None
+    if isinstance(text, str) and "${{" in text:
+        match = BINDING.match(text.strip())
+        if not match or match["parent_output"]:
+            problems.append(
+                f"jobs.{step}.inputs.{name}: {text!r} is not a binding the template supports; expected "
+                "${{parent.inputs.<name>}} or ${{parent.jobs.<step>.outputs.<name>}}"
+            )
+            return None
+        if match["input"]:
+            return ParentInput(match["input"])
+        return StepOutput(match["step"], match["output"])
+    return Literal(text)
+
+
+def check_bindings(inputs: dict[str, Any], outputs: dict[str, str], steps: dict[str, Step]) -> list[str]:
+    """What azure-ai-ml's `_validate()` lets through: bindings to names that do not exist, unknown or missing
+    component inputs."""
+    problems = []
+    bound_parent_outputs: dict[str, str] = {}
+    for step in steps.values():
+        declared_inputs = dict(step.component.inputs or {})
+        declared_outputs = dict(step.component.outputs or {})
+        for input_name, source in step.inputs.items():
+            where = f"jobs.{step.name}.inputs.{input_name}"
+            if input_name not in declared_inputs:
+                problems.append(f"{where}: component '{step.component.name}' has no input '{input_name}'")
+            if isinstance(source, ParentInput) and source.name not in inputs:
+                problems.append(f"{where}: binds to parent input '{source.name}', which the pipeline does not declare")
+            if isinstance(source, StepOutput):
+                if source.step not in steps:
+                    problems.append(f"{where}: binds to step '{source.step}', which the pipeline does not have")
+                elif source.output not in (steps[source.step].component.outputs or {}):
+                    problems.append(
+                        f"{where}: binds to output '{source.output}' of step '{source.step}', which its component "
+                        "does not declare"
+                    )
+        for input_name, port in declared_inputs.items():
+            if input_name in step.inputs or port.optional or port.default is not None:
+                continue
+            problems.append(f"jobs.{step.name}.inputs.{input_name}: required by the component but not given")
+        for output_name, parent_output in step.outputs_to_parent.items():
+            where = f"jobs.{step.name}.outputs.{output_name}"
+            if output_name not in declared_outputs:
+                problems.append(f"{where}: component '{step.component.name}' has no output '{output_name}'")
+            if parent_output not in outputs:
+                problems.append(
+                    f"{where}: binds to parent output '{parent_output}', which the pipeline does not declare"
+                )
+            elif parent_output in bound_parent_outputs:
+                problems.append(f"{where}: parent output '{parent_output}' is already bound by another step")
+            bound_parent_outputs[parent_output] = step.name
+    for name in outputs:
+        if name not in bound_parent_outputs:
+            problems.append(f"outputs.{name}: declared by the pipeline but no step binds to it")
+    return problems
+
+
+def _execution_order(path: Path, steps: dict[str, Step]) -> list[str]:
+    """Dependencies first; otherwise the order the YAML lists the steps in."""
+    waiting = {name: {up for up in step.upstream if up in steps} for name, step in steps.items()}
+    order: list[str] = []
+    while waiting:
+        ready = [name for name, ups in waiting.items() if ups <= set(order)]
+        if not ready:
+            raise MlopsError(f"{path}: jobs: the steps depend on each other in a cycle: {', '.join(waiting)}")
+        order.append(ready[0])
+        del waiting[ready[0]]
+    return order

@@ -1,0 +1,267 @@
+"""`mlops validate`: load every Azure ML YAML in the repo with azure-ai-ml, then check what the SDK misses.
+
+The loaders catch schema errors. They accept silently: unknown keys in a component, a binding to an input or step
+that does not exist, a code folder, include, conda file or data path that is not there, a command that uses an
+undeclared or optional input outside `$[[ ]]`, and reserved input names. Every problem names the file and field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops import azureml
+from mlops.assets import DataCatalog
+from mlops.command import PLACEHOLDER, required_placeholders
+from mlops.errors import MlopsError
+from mlops.pipeline import DataInput, load_pipeline
+
+SEARCHED_FOLDERS = ("components", "pipelines", "data", "environments", "endpoints", "monitoring", "infra")
+RESERVED_INPUT_NAMES = {"path", "ld_library_path", "user", "logname", "home", "pwd", "shell"}
+COMPONENT_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+ENVIRONMENT_REFERENCE = re.compile(r"^azureml:(?P<name>[\w.-]+)(?::(?P<version>[\w.-]+)|@(?P<label>latest))$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    field: str
+    message: str
+
+    def render(self, root: Path) -> str:
+        try:
+            shown = self.file.relative_to(root)
+        except ValueError:
+            shown = self.file
+        return f"{shown}: {self.field}: {self.message}" if self.field else f"{shown}: {self.message}"
+
+
+def discover(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for folder in SEARCHED_FOLDERS:
+        base = root / folder
+        if base.is_dir():
+            files += [p for p in base.rglob("*") if p.is_file() and _is_yaml_or_mltable(p)]
+    return sorted(files)
+
+
+def _is_yaml_or_mltable(path: Path) -> bool:
+    return path.suffix in (".yml", ".yaml") or path.name == "MLTable"
+
+
+def validate_files(root: Path, files: list[Path]) -> list[Problem]:
+    catalog_problems: list[Problem] = []
+    try:
+        catalog = DataCatalog.from_folder(root / "data")
+    except MlopsError as exc:
+        catalog = DataCatalog([])
+        catalog_problems.append(Problem(root / "data", "", str(exc)))
+    problems = list(catalog_problems)
+    for file in files:
+        problems += validate_file(root, file, catalog)
+    return problems
+
+
+def validate_file(root: Path, file: Path, catalog: DataCatalog) -> list[Problem]:
+    if file.name == "MLTable":
+        return _check_mltable(file)
+    try:
+        document = azureml.read_yaml(file)
+    except MlopsError as exc:
+        return [Problem(file, "", _strip_file(exc, file))]
+    if _is_conda_file(document):
+        return []
+    kind = (azureml.schema_name(document) or "").lower()
+    if not kind:
+        return [Problem(file, "$schema", "missing; name the Azure ML schema so the right loader reads this file")]
+    if kind == "pipelinejob":  # loaded by load_pipeline, which checks component files before the SDK does
+        return _check_pipeline(root, file, document, None, catalog)
+    try:
+        entity = azureml.load_entity(file)
+    except MlopsError as exc:
+        return [Problem(file, "", _strip_file(exc, file))]
+    checks = {
+        "commandcomponent": _check_component,
+        "data": _check_data,
+        "environment": _check_environment,
+    }
+    check = checks.get(kind)
+    return check(root, file, document, entity, catalog) if check else []
+
+
+def _strip_file(exc: Exception, file: Path) -> str:
+    return str(exc).removeprefix(f"{file}: ")
+
+
+def _is_conda_file(document: dict[str, Any]) -> bool:
+    return "$schema" not in document and "dependencies" in document
+
+
+def _component_fields() -> set[str]:
+    """Top-level field names azure-ai-ml's command component schema declares. It ignores unknown top-level keys
+    silently (unknown keys inside inputs and outputs it rejects itself)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from azure.ai.ml._schema.component.command_component import CommandComponentSchema
+
+        schema = CommandComponentSchema(context={"base_path": "."})
+        return {field.data_key or name for name, field in schema.fields.items()}
+
+
+def _check_component(root: Path, file: Path, document: dict, component: Any, catalog: DataCatalog) -> list[Problem]:
+    problems: list[Problem] = []
+    top_level = _component_fields()
+    for key in document:
+        if key not in top_level:
+            problems.append(Problem(file, key, "unknown key (azure-ai-ml ignores it silently; remove or fix it)"))
+    name = str(document.get("name", ""))
+    if not COMPONENT_NAME.match(name):
+        problems.append(Problem(file, "name", f"{name!r}: use lowercase letters, digits and underscores"))
+    if "version" not in document:
+        problems.append(Problem(file, "version", "missing; components in this repo are versioned"))
+    if "is_deterministic" not in document:
+        problems.append(Problem(file, "is_deterministic", "missing; say whether outputs may be reused"))
+    for port_name in document.get("inputs") or {}:
+        if port_name.lower() in RESERVED_INPUT_NAMES:
+            problems.append(
+                Problem(file, f"inputs.{port_name}", f"'{port_name}' is a reserved name (an environment variable)")
+            )
+    problems += _check_command(file, document)
+    problems += _check_code(file, document)
+    problems += _check_environment_reference(root, file, document.get("environment"))
+    return problems
+
+
+def _check_command(file: Path, document: dict) -> list[Problem]:
+    command = str(document.get("command") or "")
+    inputs = document.get("inputs") or {}
+    outputs = document.get("outputs") or {}
+    problems = []
+    for kind, name in sorted({(k, n) for k, n in PLACEHOLDER.findall(command)}):
+        declared = inputs if kind == "inputs" else outputs
+        if name not in declared:
+            problems.append(Problem(file, "command", f"${{{{{kind}.{name}}}}} is not declared under {kind}"))
+    for kind, name in sorted(required_placeholders(command)):
+        port = inputs.get(name) if kind == "inputs" else None
+        if isinstance(port, dict) and port.get("optional") and port.get("default") is None:
+            problems.append(
+                Problem(file, "command", f"optional input '{name}' must be wrapped in $[[ ]] in the command")
+            )
+    for name in inputs:
+        if ("inputs", name) not in {(k, n) for k, n in PLACEHOLDER.findall(command)}:
+            problems.append(Problem(file, f"inputs.{name}", "declared but the command never uses it"))
+    return problems
+
+
+def _check_code(file: Path, document: dict) -> list[Problem]:
+    problems = []
+    code = document.get("code")
+    if isinstance(code, str) and not code.startswith(("azureml:", "http")) and not (file.parent / code).exists():
+        problems.append(Problem(file, "code", f"{code} does not exist (relative to the component file)"))
+    for index, include in enumerate(document.get("additional_includes") or []):
+        if isinstance(include, str) and not (file.parent / include).exists():
+            problems.append(Problem(file, f"additional_includes[{index}]", f"{include} does not exist"))
+    return problems
+
+
+def _check_environment_reference(root: Path, file: Path, environment: Any) -> list[Problem]:
+    if not isinstance(environment, str) or environment.startswith("azureml://registries/"):
+        return []
+    match = ENVIRONMENT_REFERENCE.match(environment)
+    if not match:
+        return [Problem(file, "environment", f"{environment!r}: expected azureml:<name>:<version> or a registry URI")]
+    defined = []
+    for yml in sorted((root / "environments").glob("*/*.y*ml")):
+        doc = azureml.read_yaml(yml)
+        if (azureml.schema_name(doc) or "").lower() == "environment":
+            defined.append((str(doc.get("name")), str(doc.get("version"))))
+    if match["label"]:
+        found = any(name == match["name"] for name, _ in defined)
+    else:
+        found = (match["name"], match["version"]) in defined
+    if found:
+        return []
+    known = ", ".join(f"{n}:{v}" for n, v in defined) or "none"
+    return [Problem(file, "environment", f"{environment} is not defined in environments/*/ (defined: {known})")]
+
+
+def _check_pipeline(root: Path, file: Path, document: dict, job: Any, catalog: DataCatalog) -> list[Problem]:
+    try:
+        pipeline = load_pipeline(file)
+    except MlopsError as exc:
+        return [Problem(file, "", _strip_file(exc, file))]
+    problems = [Problem(file, *_split_field(p)) for p in pipeline.problems]
+    data_inputs = [(f"inputs.{n}", s) for n, s in pipeline.inputs.items() if isinstance(s, DataInput)]
+    for step in pipeline.steps.values():
+        data_inputs += [(f"jobs.{step.name}.inputs.{n}", s) for n, s in step.inputs.items() if isinstance(s, DataInput)]
+    for field, source in data_inputs:
+        problems += _check_data_path(file, f"{field}.path", source.path, catalog)
+    return problems
+
+
+def _split_field(problem: str) -> tuple[str, str]:
+    field, _, message = problem.partition(": ")
+    return field, message
+
+
+def _check_data_path(file: Path, field: str, path: str, catalog: DataCatalog) -> list[Problem]:
+    if path.startswith("azureml:") and not path.startswith("azureml://"):
+        try:
+            catalog.resolve(path)
+        except MlopsError as exc:
+            return [Problem(file, field, str(exc))]
+        return []
+    if "://" in path or (file.parent / path).exists():
+        return []
+    return [Problem(file, field, f"{path} does not exist (relative to {file.name})")]
+
+
+def _check_data(root: Path, file: Path, document: dict, data: Any, catalog: DataCatalog) -> list[Problem]:
+    path = str(document.get("path", ""))
+    problems = _check_data_path(file, "path", path, catalog)
+    local = file.parent / path
+    if not problems and "://" not in path:
+        kind = str(document.get("type", "uri_folder"))
+        if kind == "uri_file" and not local.is_file():
+            problems.append(Problem(file, "path", f"type uri_file needs a file; {path} is a folder"))
+        if kind == "mltable" and not (local / "MLTable").is_file():
+            problems.append(Problem(file, "path", f"type mltable needs a folder with an MLTable file; {path} has none"))
+    return problems
+
+
+def _check_environment(root: Path, file: Path, document: dict, env: Any, catalog: DataCatalog) -> list[Problem]:
+    problems = []
+    conda = document.get("conda_file")
+    if isinstance(conda, str) and not (file.parent / conda).is_file():
+        problems.append(Problem(file, "conda_file", f"{conda} does not exist (relative to {file.name})"))
+    build = document.get("build") or {}
+    if isinstance(build, dict) and isinstance(build.get("path"), str) and not (file.parent / build["path"]).exists():
+        problems.append(Problem(file, "build.path", f"{build['path']} does not exist"))
+    if not document.get("image") and not build:
+        problems.append(Problem(file, "image", "an environment needs an image (with conda_file) or build.path"))
+    return problems
+
+
+def _check_mltable(file: Path) -> list[Problem]:
+    try:
+        document = azureml.read_yaml(file)
+    except MlopsError as exc:
+        return [Problem(file, "", _strip_file(exc, file))]
+    paths = document.get("paths")
+    if not isinstance(paths, list) or not paths:
+        return [Problem(file, "paths", "an MLTable needs a non-empty list of paths")]
+    problems = []
+    for index, entry in enumerate(paths):
+        if not isinstance(entry, dict) or len(entry) != 1:
+            problems.append(Problem(file, f"paths[{index}]", "expected one of file:, folder: or pattern:"))
+            continue
+        ((kind, value),) = entry.items()
+        if kind not in ("file", "folder", "pattern"):
+            problems.append(Problem(file, f"paths[{index}]", f"unknown kind '{kind}' (file, folder or pattern)"))
+        elif kind != "pattern" and "://" not in str(value) and not (file.parent / str(value)).exists():
+            problems.append(Problem(file, f"paths[{index}].{kind}", f"{value} does not exist"))
+    return problems
