@@ -8,7 +8,6 @@ tests/contract/test_sdk_twin.py proves this graph and train.yml's are the same.
     .venv/bin/python pipelines/train_pipeline.py     # prints the pipeline job as YAML
 """
 
-from __future__ import annotations
 
 import logging
 import warnings
@@ -17,7 +16,7 @@ from pathlib import Path
 logging.getLogger("azure.ai.ml").setLevel(logging.ERROR)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from azure.ai.ml import Input, Output, dsl, load_component, load_job
+    from azure.ai.ml import Input, dsl, load_component, load_job
     from azure.ai.ml.entities import PipelineJob
 
 HERE = Path(__file__).resolve().parent
@@ -114,8 +113,6 @@ def build_pipeline_job() -> PipelineJob:
     job.settings.default_compute = yaml_job.settings.default_compute
     job.settings.force_rerun = yaml_job.settings.force_rerun
     job.settings.continue_on_step_failure = yaml_job.settings.continue_on_step_failure
-    job.outputs["evaluation"] = Output(type="uri_folder")
-    job.outputs["registration"] = Output(type="uri_folder")
     return job
 
 

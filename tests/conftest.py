@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 MINIPROJECT = REPO / "tests" / "fixtures" / "miniproject"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
 

@@ -1,0 +1,132 @@
+"""The training pipeline end to end on the local target, on the committed sample data.
+
+One module-scoped sequence of runs in a fresh state folder proves the promotion gate is honoured downstream:
+no champion -> registered; better -> registered and becomes champion; equal or worse -> not registered; and
+unchanged deterministic steps are served from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops.cli import main
+from mlops.executor import run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+MODEL = "diabetes-classifier"
+# A deliberately weak model (one shallow tree) with a floor it can pass: the first champion, to be beaten.
+WEAK = [
+    "inputs.estimator=random_forest",
+    "inputs.n_estimators=1",
+    "jobs.train.inputs.max_depth=1",
+    "inputs.min_metric=0.5",
+]
+
+
+def read(folder, name):
+    return json.loads((folder / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def runs(repo_root, tmp_path_factory):
+    """weak (no champion) -> default (better) -> default again (same) -> weak again (worse)."""
+    state = tmp_path_factory.mktemp("e2e-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_HOME", str(state))
+        patch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+        pipeline = repo_root / "pipelines" / "train.yml"
+        results = {
+            "first_weak": run_pipeline(pipeline, WEAK, echo=lambda _: None),
+            "better": run_pipeline(pipeline, [], echo=lambda _: None),
+            "same": run_pipeline(pipeline, [], echo=lambda _: None),
+            "worse": run_pipeline(pipeline, WEAK, echo=lambda _: None),
+        }
+        yield results, MlflowClient(tracking_uri=results["better"].state.tracking_uri)
+
+
+def registration(run):
+    return read(run.outputs["registration"], "registration.json")
+
+
+def decision(run):
+    return read(run.outputs["evaluation"], "decision.json")
+
+
+def test_no_champion_yet_registers_version_1_as_champion(runs):
+    results, _ = runs
+    first = results["first_weak"]
+    assert decision(first)["champion_version"] is None
+    assert registration(first)["registered"] is True
+    assert int(registration(first)["version"]) == 1
+
+
+def test_better_model_is_registered_and_becomes_the_champion(runs):
+    results, client = runs
+    better = results["better"]
+    assert decision(better)["improvement"] > 0.002
+    assert registration(better)["registered"] is True
+    versions = {int(v.version): v.tags for v in client.search_model_versions(f"name='{MODEL}'")}
+    assert versions[2]["champion"] == "true"
+    assert versions[1]["champion"] == "false"
+
+
+def test_registered_version_carries_metrics_and_lineage_tags(runs, repo_root):
+    results, client = runs
+    better = results["better"]
+    tags = client.get_model_version(MODEL, "2").tags
+    metrics = read(better.outputs["evaluation"], "metrics.json")
+    assert float(tags["roc_auc"]) == pytest.approx(metrics["roc_auc"])
+    assert tags["data_asset"] == "azureml:diabetes-training:1"
+    assert tags["pipeline_run_id"] == better.run_id
+    assert tags["training_run_id"] == better.steps["train"].mlflow_run_id
+    assert tags["git_commit"] != ""
+    source = client.get_model_version(MODEL, "2").run_id
+    assert source == better.steps["train"].mlflow_run_id  # registered from the training run: lineage
+
+
+def test_metrics_are_logged_to_the_step_runs(runs):
+    results, client = runs
+    better = results["better"]
+    evaluate_run = client.get_run(better.steps["evaluate"].mlflow_run_id)
+    for metric in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        assert 0.0 < evaluate_run.data.metrics[metric] <= 1.0
+    train_run = client.get_run(better.steps["train"].mlflow_run_id)
+    assert train_run.data.params["estimator"] == "logistic_regression"
+    assert evaluate_run.data.tags["mlflow.parentRunId"] == better.run_id
+    artifacts = {a.path for a in client.list_artifacts(evaluate_run.info.run_id, "evaluation")}
+    assert {"evaluation/roc_curve.png", "evaluation/confusion_matrix.png", "evaluation/decision.json"} <= artifacts
+
+
+def test_second_identical_run_reuses_prep_and_train_and_registers_nothing(runs):
+    results, _ = runs
+    same = results["same"]
+    assert same.steps["prep"].status == same.steps["train"].status == "reused"
+    assert same.steps["evaluate"].status == same.steps["register"].status == "completed"  # not deterministic
+    assert decision(same)["improvement"] == pytest.approx(0.0)
+    assert registration(same)["registered"] is False
+
+
+def test_worse_model_is_not_registered_and_the_champion_stays(runs):
+    results, client = runs
+    worse = results["worse"]
+    assert worse.steps["train"].status == "reused"  # same weak model as the first run
+    assert decision(worse)["improvement"] < 0
+    assert decision(worse)["register"] is False
+    assert registration(worse)["registered"] is False
+    versions = {int(v.version): v.tags["champion"] for v in client.search_model_versions(f"name='{MODEL}'")}
+    assert versions == {1: "false", 2: "true"}
+
+
+def test_mlops_run_prints_the_summary(runs, capsys, monkeypatch):
+    results, _ = runs
+    monkeypatch.setenv("MLOPS_HOME", str(results["better"].state.root))
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "reused" in out
+    assert "metrics (test split): accuracy" in out
+    assert "not registered" in out
+    assert "MLflow UI:" in out
