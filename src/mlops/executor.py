@@ -139,15 +139,19 @@ def run_pipeline(
         echo,
     )
     results: dict[str, StepResult] = {}
-    for index, step in enumerate(pipeline.steps.values(), start=1):
-        label = f"[{index}/{len(pipeline.steps)}] {step.name}"
-        blocked = [up for up in step.upstream if results[up].status in ("failed", "skipped")]
-        stop = any(r.status == "failed" for r in results.values()) and not pipeline.continue_on_step_failure
-        if blocked or stop:
-            results[step.name] = StepResult(step.name, "skipped")
-            echo(f"{label:<28} skipped (an upstream step failed)")
-            continue
-        results[step.name] = context.run_step(step, results, label)
+    try:
+        for index, step in enumerate(pipeline.steps.values(), start=1):
+            label = f"[{index}/{len(pipeline.steps)}] {step.name}"
+            blocked = [up for up in step.upstream if results[up].status in ("failed", "skipped")]
+            stop = any(r.status == "failed" for r in results.values()) and not pipeline.continue_on_step_failure
+            if blocked or stop:
+                results[step.name] = StepResult(step.name, "skipped")
+                echo(f"{label:<28} skipped (an upstream step failed)")
+                continue
+            results[step.name] = context.run_step(step, results, label)
+    except BaseException:  # Ctrl-C or an engine error: the MLflow run must not stay RUNNING forever
+        client.set_terminated(run_id, "KILLED")
+        raise
 
     failed = [r for r in results.values() if r.status == "failed"]
     status = "failed" if failed else "completed"
@@ -462,11 +466,16 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
             errors="replace",
         )
         assert process.stdout is not None
-        for line in process.stdout:
-            handle.write(line)
-            if stream:
-                sys.stdout.write("    " + line)
-        return process.wait()
+        try:
+            for line in process.stdout:
+                handle.write(line)
+                if stream:
+                    sys.stdout.write("    " + line)
+            return process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
 
 
 def _append(log: Path, line: str) -> None:

@@ -151,3 +151,23 @@ def test_bad_input_is_rejected_before_anything_runs(miniproject, override, messa
         run(miniproject, override)
     state = StateDir.for_project(miniproject)
     assert not state.runs.exists() or not any(state.runs.iterdir())
+
+
+def test_interrupted_run_is_marked_killed_not_left_running(miniproject, monkeypatch):
+    import mlops.executor as executor
+
+    real_snapshot = executor.build_snapshot
+
+    def interrupt_at_second_step(component, component_file, destination):
+        if destination.parent.name == "total":
+            raise KeyboardInterrupt
+        real_snapshot(component, component_file, destination)
+
+    monkeypatch.setattr(executor, "build_snapshot", interrupt_at_second_step)
+    with pytest.raises(KeyboardInterrupt):
+        run(miniproject)
+    state = StateDir.for_project(miniproject)
+    client = MlflowClient(tracking_uri=state.tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("miniproject").experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert [r.info.status for r in parents] == ["KILLED"]
