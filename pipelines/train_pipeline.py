@@ -8,7 +8,6 @@ tests/contract/test_sdk_twin.py proves this graph and train.yml's are the same.
     .venv/bin/python pipelines/train_pipeline.py     # prints the pipeline job as YAML
 """
 
-
 import logging
 import warnings
 from pathlib import Path

@@ -1,0 +1,196 @@
+"""evaluate_model: score the candidate on the test split, compare it with the registered champion, decide.
+
+Writes to the `evaluation` folder: metrics.json (candidate), champion_metrics.json (or null), decision.json (the
+gate's verdict, read by register_model), fairness.json when a sensitive feature is given, and the plots. The step
+reads the model registry, so its component is not deterministic: Azure ML must never reuse an old decision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gate
+import pandas as pd
+from champion import ChampionResult, score_champion
+from fairness import group_metrics
+from plots import classification_plots, regression_plots
+from tabular_common.errors import ArgumentParser, DataError, run_main
+from tabular_common.io import read_table
+from tabular_common.metrics import predict, task_metrics
+from tabular_common.registry import check_model_name
+from tabular_common.schema import TASKS, check_target, optional_name, prepare_features, require_columns
+
+MAX_TAG_LENGTH = 4000  # Azure ML and MLflow both cap tag values (MLflow at 8000 characters)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Any:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="candidate MLflow model folder")
+    parser.add_argument("--test_data", required=True)
+    parser.add_argument("--target_column", required=True)
+    parser.add_argument("--task", default="classification", choices=TASKS)
+    parser.add_argument("--primary_metric", default="roc_auc")
+    parser.add_argument("--model_name", required=True, help="registered model to compare with")
+    parser.add_argument("--sensitive_feature", default=None)
+    parser.add_argument("--gate_mode", default="enabled", choices=gate.MODES)
+    parser.add_argument("--min_metric", type=float, default=0.0)
+    parser.add_argument("--min_improvement", type=float, default=0.0)
+    parser.add_argument("--evaluation", required=True, help="output folder")
+    return parser.parse_args(argv)
+
+
+def candidate_metadata(model_folder: str, task: str, target_column: str) -> dict[str, Any]:
+    """The MLmodel metadata written by train_model, checked against this step's inputs."""
+    from mlflow.models import Model
+
+    mlmodel = Path(model_folder) / "MLmodel"
+    if not mlmodel.is_file():
+        raise DataError(f"model: {model_folder} is not an MLflow model folder (no MLmodel file)")
+    model = Model.load(str(model_folder))
+    metadata = dict(model.metadata or {})
+    if "numeric_features" not in metadata and "categorical_features" not in metadata:
+        if model.signature is None:
+            raise DataError(f"{mlmodel}: no feature lists in metadata and no signature")
+        inputs = model.signature.inputs.to_dict()
+        metadata["numeric_features"] = [c["name"] for c in inputs if c.get("type") != "string"]
+        metadata["categorical_features"] = [c["name"] for c in inputs if c.get("type") == "string"]
+    if metadata.get("task", task) != task:
+        raise DataError(f"task: '{task}' does not match the model's task '{metadata['task']}' ({mlmodel})")
+    if metadata.get("target_column", target_column) != target_column:
+        raise DataError(
+            f"target_column: '{target_column}' does not match the model's target '{metadata['target_column']}'"
+        )
+    return metadata
+
+
+def evaluate_candidate(
+    model: Any, features: pd.DataFrame, target: pd.Series, task: str, folder: Path
+) -> tuple[dict[str, float], Any, list[Path]]:
+    """(metrics, predictions, plot files) of the candidate on the test split."""
+    predictions, proba = predict(model, features, task)
+    classes = list(model.classes_) if task == "classification" else None
+    metrics = task_metrics(task, target, predictions, proba, classes)
+    if task == "classification":
+        plots = classification_plots(target, predictions, proba, classes, folder)
+    else:
+        plots = regression_plots(target, predictions, folder)
+    return metrics, predictions, plots
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    gate.check_config(args.task, args.primary_metric, args.gate_mode, args.min_metric, args.min_improvement)
+    check_model_name(args.model_name)
+    sensitive = optional_name(args.sensitive_feature)
+    metadata = candidate_metadata(args.model, args.task, args.target_column)
+    numeric = list(metadata.get("numeric_features", []))
+    categorical = list(metadata.get("categorical_features", []))
+
+    source = str(args.test_data)
+    test = read_table(args.test_data)
+    require_columns(test, [args.target_column, *([sensitive] if sensitive else [])], source)
+    target = check_target(test[args.target_column], args.target_column, args.task, source, min_classes=1)
+    features = prepare_features(test, numeric, categorical, source)
+
+    import mlflow
+    import mlflow.sklearn
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    out = Path(args.evaluation)
+    out.mkdir(parents=True, exist_ok=True)
+    model = mlflow.sklearn.load_model(str(args.model))
+    metrics, predictions, _ = evaluate_candidate(model, features, target, args.task, out)
+
+    fairness = None
+    if sensitive:
+        classes = list(model.classes_) if args.task == "classification" else None
+        fairness = {"sensitive_feature": sensitive} | group_metrics(
+            target, predictions, test[sensitive], args.task, classes
+        )
+        _write_json(out / "fairness.json", fairness)
+
+    champion: ChampionResult = score_champion(
+        mlflow.MlflowClient(), args.model_name, test, target, args.task, (numeric, categorical)
+    )
+    decision = gate.decide(
+        metrics,
+        champion.metrics,
+        task=args.task,
+        primary_metric=args.primary_metric,
+        mode=args.gate_mode,
+        min_metric=args.min_metric,
+        min_improvement=args.min_improvement,
+        champion_version=champion.version,
+        champion_error=champion.error,
+    )
+    _write_json(out / "metrics.json", metrics)
+    _write_json(out / "champion_metrics.json", champion.metrics)
+    _write_json(out / "decision.json", decision)
+    log_to_mlflow(args, metrics, champion, fairness, decision, out, len(test))
+    print(f"evaluate_model: {json.dumps(metrics)}")
+    print(f"evaluate_model: register={decision['register']} — {decision['reason']}")
+
+
+def log_to_mlflow(
+    args: Any,
+    metrics: dict[str, float],
+    champion: ChampionResult,
+    fairness: dict[str, Any] | None,
+    decision: dict[str, Any],
+    out: Path,
+    test_rows: int,
+) -> None:
+    import mlflow
+
+    logged = dict(metrics)
+    logged.update({f"champion_{name}": value for name, value in (champion.metrics or {}).items()})
+    if decision["improvement"] is not None:
+        logged["gate_improvement"] = decision["improvement"]
+    for name, value in ((fairness or {}).get("differences") or {}).items():
+        if value is not None:
+            logged[f"fairness_{name}_difference"] = value
+    logged["test_rows"] = test_rows
+    with mlflow.start_run():
+        mlflow.log_params(
+            {
+                "model_name": args.model_name,
+                "primary_metric": args.primary_metric,
+                "gate_mode": args.gate_mode,
+                "min_metric": args.min_metric,
+                "min_improvement": args.min_improvement,
+                "sensitive_feature": optional_name(args.sensitive_feature) or "none",
+            }
+        )
+        mlflow.log_metrics(logged)
+        mlflow.set_tags(
+            {
+                "gate.mode": decision["mode"],
+                "gate.primary_metric": decision["primary_metric"],
+                "gate.passed": "skipped" if decision["passed"] is None else _tag(decision["passed"]),
+                "gate.would_register": _tag(decision["would_register"]),
+                "gate.register": _tag(decision["register"]),
+                "gate.champion_version": _tag(decision["champion_version"]),
+                "gate.reason": decision["reason"][:MAX_TAG_LENGTH],
+            }
+        )
+        mlflow.log_artifacts(str(out), artifact_path="evaluation")
+
+
+def _tag(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    run_main(main)

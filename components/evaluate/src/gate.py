@@ -1,0 +1,160 @@
+"""The registration gate: a pure function from metrics to a decision.
+
+Checks
+  min_metric       the candidate's primary metric meets the threshold. For higher-is-better metrics the threshold
+                   is a floor (value >= min_metric). For lower-is-better metrics (mae, mse, rmse, log_loss) it is a
+                   ceiling (value <= min_metric), and 0 — the default, an error no real model reaches — means "no
+                   ceiling".
+  min_improvement  when a champion exists, the candidate improves on it by at least min_improvement; improvement is
+                   signed so that positive is better (candidate − champion, or champion − candidate for
+                   lower-is-better metrics). A champion that could not be loaded or scored fails this check.
+
+Modes (like admission-control gates)
+  enabled   register only if every check passes.
+  dry_run   evaluate and report the checks but do not enforce them: register = true, `would_register` records what
+            `enabled` would have decided. For watching a new threshold before enforcing it.
+  disabled  skip the checks: register = true.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from tabular_common.errors import DataError
+from tabular_common.metrics import higher_is_better, metric_names
+
+MODES = ("enabled", "dry_run", "disabled")
+TOLERANCE = 1e-9  # float noise: 0.3 - 0.2 must count as an improvement of 0.1
+
+
+def check_config(task: str, primary_metric: str, mode: str, min_metric: float, min_improvement: float) -> None:
+    """Raise DataError for a gate configuration that cannot be evaluated."""
+    valid = metric_names(task)
+    if primary_metric not in valid:
+        raise DataError(f"primary_metric: '{primary_metric}' is not a {task} metric; valid: {', '.join(valid)}")
+    if mode not in MODES:
+        raise DataError(f"gate_mode: '{mode}' is not supported; expected one of {', '.join(MODES)}")
+    for name, value in (("min_metric", min_metric), ("min_improvement", min_improvement)):
+        if not math.isfinite(value):
+            raise DataError(f"{name}: expected a finite number, got {value}")
+
+
+def decide(
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    *,
+    task: str,
+    primary_metric: str,
+    mode: str = "enabled",
+    min_metric: float = 0.0,
+    min_improvement: float = 0.0,
+    champion_version: str | int | None = None,
+    champion_error: str | None = None,
+) -> dict[str, Any]:
+    """The decision record written to decision.json.
+
+    `champion_version` None means there is no champion; with `champion_error` set the champion exists but could
+    not be loaded or scored on the test split.
+    """
+    check_config(task, primary_metric, mode, min_metric, min_improvement)
+    higher = higher_is_better(primary_metric)
+    candidate_value = candidate.get(primary_metric)
+    has_champion = champion_version is not None
+    champion_value = champion.get(primary_metric) if (has_champion and champion is not None) else None
+    improvement = None
+    if candidate_value is not None and champion_value is not None:
+        improvement = candidate_value - champion_value if higher else champion_value - candidate_value
+
+    checks: list[dict[str, Any]] = []
+    if mode != "disabled":
+        checks.append(_threshold_check(primary_metric, candidate_value, min_metric, higher))
+        checks.append(
+            _improvement_check(
+                primary_metric,
+                candidate_value,
+                champion_version,
+                champion_value,
+                champion_error,
+                improvement,
+                min_improvement,
+            )
+        )
+    passed = all(check["passed"] for check in checks) if checks else None
+    failed = [check["detail"] for check in checks if not check["passed"]]
+    if mode == "disabled":
+        would_register, register = True, True
+        reason = "The gate is disabled (gate_mode disabled), so the candidate is registered without checks."
+    elif mode == "dry_run":
+        would_register, register = bool(passed), True
+        verdict = "register" if passed else f"not register it ({'; '.join(failed)})"
+        reason = f"Dry run: an enabled gate would {verdict}; registering anyway because gate_mode is dry_run."
+    else:
+        would_register = register = bool(passed)
+        if passed:
+            reason = f"All gate checks passed ({'; '.join(c['detail'] for c in checks)}); registering the candidate."
+        else:
+            reason = f"Not registering the candidate: {'; '.join(failed)}."
+    return {
+        "mode": mode,
+        "primary_metric": primary_metric,
+        "higher_is_better": higher,
+        "candidate_value": candidate_value,
+        "champion_version": None if champion_version is None else str(champion_version),
+        "champion_value": champion_value,
+        "improvement": improvement,
+        "min_metric": min_metric,
+        "min_improvement": min_improvement,
+        "checks": checks,
+        "passed": passed,
+        "would_register": would_register,
+        "register": register,
+        "reason": reason,
+    }
+
+
+def _threshold_check(metric: str, value: float | None, threshold: float, higher: bool) -> dict[str, Any]:
+    name = "min_metric"
+    if value is None:
+        return _check(name, False, f"candidate {metric} could not be computed on the test split")
+    if higher:
+        ok = value >= threshold - TOLERANCE
+        return _check(name, ok, f"candidate {metric} {value:.4f} {'>=' if ok else '<'} min_metric {threshold:g}")
+    if threshold <= 0:
+        return _check(name, True, f"no ceiling on {metric} (min_metric {threshold:g}), candidate {value:.4f}")
+    ok = value <= threshold + TOLERANCE
+    return _check(
+        name, ok, f"candidate {metric} {value:.4f} {'<=' if ok else '>'} ceiling {threshold:g} (lower is better)"
+    )
+
+
+def _improvement_check(
+    metric: str,
+    candidate_value: float | None,
+    champion_version: str | int | None,
+    champion_value: float | None,
+    champion_error: str | None,
+    improvement: float | None,
+    min_improvement: float,
+) -> dict[str, Any]:
+    name = "min_improvement"
+    if champion_version is None:
+        return _check(name, True, "no champion to compare against")
+    if champion_error:
+        return _check(name, False, f"champion version {champion_version} could not be evaluated: {champion_error}")
+    if champion_value is None:
+        return _check(name, False, f"champion version {champion_version} has no {metric} on the test split")
+    if candidate_value is None or improvement is None:
+        return _check(name, False, f"candidate {metric} is missing, cannot compare with the champion")
+    ok = improvement >= min_improvement - TOLERANCE
+    return _check(
+        name,
+        ok,
+        f"improvement over champion version {champion_version} ({metric} {champion_value:.4f}) is "
+        f"{improvement:+.4f}, {'>=' if ok else '<'} min_improvement {min_improvement:g}",
+    )
+
+
+def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
+    return {"name": name, "passed": bool(passed), "detail": detail}

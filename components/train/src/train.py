@@ -1,0 +1,141 @@
+"""train_model: fit a preprocessing + estimator pipeline and save it as an MLflow model.
+
+The model is saved into the `model_output` folder (the step's `mlflow_model` output) with a signature, an input
+example and metadata (training run id, task, column roles), and the same files are logged to the step's MLflow run
+under `model/`, which is what the register step registers (`runs:/<training_run_id>/model`). Only the plain
+artifact APIs are used (no MLflow-3-only LoggedModel calls), so the same code works against Azure ML's MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from estimators import ESTIMATORS, SKOPS_TRUSTED_TYPES, build_estimator, build_pipeline
+from tabular_common.errors import ArgumentParser, DataError, run_main
+from tabular_common.io import read_table
+from tabular_common.metrics import score_model
+from tabular_common.schema import TASKS, ColumnSpec, describe_columns, validate_frame
+
+# Written to the model's requirements.txt / conda.yaml instead of MLflow's inference, which loads the model in a
+# subprocess (seconds per save) and also picks up whatever else the interpreter has imported.
+MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train_data", required=True)
+    parser.add_argument("--target_column", required=True)
+    parser.add_argument("--numeric_features", default="")
+    parser.add_argument("--categorical_features", default="")
+    parser.add_argument("--task", default="classification", choices=TASKS)
+    parser.add_argument("--estimator", default="logistic_regression", choices=list(ESTIMATORS))
+    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("--max_iter", type=int, default=1000)
+    parser.add_argument("--n_estimators", type=int, default=100)
+    parser.add_argument("--max_depth", type=int, default=None)
+    parser.add_argument("--learning_rate", type=float, default=0.1)
+    parser.add_argument("--min_samples_leaf", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model_output", required=True, help="output folder (mlflow_model)")
+    return parser.parse_args(argv)
+
+
+def hyperparameters_from(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "c": args.c,
+        "max_iter": args.max_iter,
+        "n_estimators": args.n_estimators,
+        "max_depth": args.max_depth,
+        "learning_rate": args.learning_rate,
+        "min_samples_leaf": args.min_samples_leaf,
+        "seed": args.seed,
+    }
+
+
+def training_frame(path: str, spec: ColumnSpec) -> tuple[pd.DataFrame, pd.Series]:
+    """(features: numeric float64 + categorical str, target) from the train split."""
+    frame = validate_frame(read_table(path), spec, source=str(path))
+    return frame[spec.features], frame[spec.target]
+
+
+def model_requirements() -> list[str]:
+    return [f"{name}=={package_metadata.version(name)}" for name in MODEL_REQUIREMENTS]
+
+
+def model_metadata(run_id: str, spec: ColumnSpec, estimator: str, pipeline: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "training_run_id": run_id,
+        "task": spec.task,
+        "target_column": spec.target,
+        "numeric_features": list(spec.numeric),
+        "categorical_features": list(spec.categorical),
+        "estimator": estimator,
+    }
+    if spec.task == "classification":
+        meta["classes"] = [_plain(label) for label in pipeline.classes_]
+    return meta
+
+
+def save_model(pipeline: Any, features: pd.DataFrame, folder: Path, meta: dict[str, Any]) -> None:
+    """Save as an MLflow model into `folder` (which may exist but must be empty, like an Azure ML output)."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    if folder.exists() and any(folder.iterdir()):
+        raise DataError(f"model_output: folder {folder} is not empty")
+    mlflow.sklearn.save_model(
+        pipeline,
+        str(folder),
+        signature=infer_signature(features, pipeline.predict(features)),
+        input_example=features.head(5),
+        metadata=meta,
+        pip_requirements=model_requirements(),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    spec = ColumnSpec.from_inputs(args.target_column, args.numeric_features, args.categorical_features, args.task)
+    estimator, used = build_estimator(args.estimator, args.task, hyperparameters_from(args))
+    features, target = training_frame(args.train_data, spec)
+    pipeline = build_pipeline(spec.numeric, spec.categorical, estimator)
+    pipeline.fit(features, target)
+    metrics = {f"training_{name}": value for name, value in score_model(pipeline, features, target, spec.task).items()}
+
+    import mlflow
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    with mlflow.start_run() as run:
+        mlflow.log_params(
+            {
+                "estimator": args.estimator,
+                "task": spec.task,
+                "target_column": spec.target,
+                "numeric_features": describe_columns(spec.numeric),
+                "categorical_features": describe_columns(spec.categorical),
+                **used,
+            }
+        )
+        mlflow.log_metrics({**metrics, "training_rows": len(features)})
+        output = Path(args.model_output)
+        save_model(pipeline, features, output, model_metadata(run.info.run_id, spec, args.estimator, pipeline))
+        mlflow.log_artifacts(str(output), artifact_path="model")
+    summary = ", ".join(f"{name}={value:.4f}" for name, value in metrics.items())
+    print(f"train_model: {args.estimator} ({spec.task}) on {len(features)} rows; {summary}")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars → Python scalars (the MLmodel file is YAML)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+if __name__ == "__main__":
+    run_main(main)

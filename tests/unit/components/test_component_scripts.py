@@ -1,0 +1,274 @@
+"""Each component script run as Azure ML and the local executor run it: a subprocess in a code snapshot, MLflow
+on SQLite, attached to a step run through MLFLOW_RUN_ID. The classification chain prep → train → evaluate →
+register runs once per module; bad input must give exit code 2 and a one-line `error:` message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tabular_common.io import read_table
+from tabular_common.registry import search_versions
+
+GIT_COMMIT = "0123456789abcdef0123456789abcdef01234567"  # what conftest's step runs are tagged with
+
+FEATURES = {"numeric_features": "plasma_glucose,bmi,age", "categorical_features": "sex"}
+
+
+def flags(**values: object) -> list[str]:
+    """flags(raw_data=p, seed=1) → ["--raw_data", "p", "--seed", "1"]: argparse flags equal the input names."""
+    return [item for name, value in values.items() for item in (f"--{name}", str(value))]
+
+
+@dataclass
+class Chain:
+    root: Path
+    model_name: str
+    runs: dict[str, str]
+    outputs: dict[str, Path]
+
+
+def ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, make_frame, mlflow_store, run_component) -> Chain:
+    root = tmp_path_factory.mktemp("chain")
+    make_frame().to_csv(root / "raw.csv", index=False)
+    out = {name: root / name for name in ("train", "test", "profile", "model", "evaluation", "registration")}
+    for folder in out.values():
+        folder.mkdir()  # Azure ML and the executor hand a script empty, existing output folders
+    runs = {step: mlflow_store.step_run(step) for step in ("prep", "train", "evaluate", "register")}
+    name = f"diabetes-{uuid.uuid4().hex[:8]}"
+    prep_args = flags(raw_data=root / "raw.csv", target_column="diabetic", **FEATURES, sensitive_feature="sex")
+    prep_args += flags(id_column="patient_id", train_data=out["train"], test_data=out["test"], profile=out["profile"])
+    ok(run_component("prep", prep_args, runs["prep"]))
+    train_args = flags(train_data=out["train"], target_column="diabetic", **FEATURES, task="classification")
+    train_args += flags(estimator="logistic_regression", c=0.5, model_output=out["model"])
+    ok(run_component("train", train_args, runs["train"]))
+    evaluate_args = flags(model=out["model"], test_data=out["test"], target_column="diabetic", model_name=name)
+    evaluate_args += flags(sensitive_feature="sex", evaluation=out["evaluation"])
+    ok(run_component("evaluate", evaluate_args, runs["evaluate"]))
+    register_args = flags(model=out["model"], evaluation=out["evaluation"], model_name=name)
+    register_args += flags(data_asset="azureml:diabetes-training:1", registration=out["registration"])
+    ok(run_component("register", register_args, runs["register"]))
+    return Chain(root, name, runs, out)
+
+
+def load_json(path: Path):
+    return json.loads(path.read_text())
+
+
+def test_prep_script(chain: Chain, mlflow_store) -> None:
+    train, test = read_table(chain.outputs["train"]), read_table(chain.outputs["test"])
+    assert (len(train), len(test)) == (192, 48)
+    assert list(train.columns) == ["patient_id", "sex", "plasma_glucose", "bmi", "age", "diabetic"]
+    assert (chain.outputs["train"] / "MLTable").is_file() and (chain.outputs["test"] / "data.parquet").is_file()
+    profile = load_json(chain.outputs["profile"] / "profile.json")
+    assert profile["sources"][0]["file"] == "raw.csv" and profile["split"]["test_rows"] == 48
+    run = mlflow_store.client().get_run(chain.runs["prep"])
+    assert run.data.metrics["rows"] == 240 and run.data.metrics["train_rows"] == 192
+    assert 0 < run.data.metrics["missing_value_rate"] < 0.01
+    assert run.data.params["test_size"] == "0.2" and run.data.params["seed"] == "42"
+    assert run.data.params["numeric_features"] == "plasma_glucose,bmi,age"
+    assert run.info.status == "FINISHED"
+
+
+def test_train_script(chain: Chain, mlflow_store) -> None:
+    from mlflow.models import Model
+
+    saved = Model.load(str(chain.outputs["model"]))
+    assert saved.metadata["training_run_id"] == chain.runs["train"]
+    assert saved.metadata["numeric_features"] == ["plasma_glucose", "bmi", "age"]
+    client = mlflow_store.client()
+    run = client.get_run(chain.runs["train"])
+    assert {k: v for k, v in run.data.params.items()} == {
+        "estimator": "logistic_regression",
+        "task": "classification",
+        "target_column": "diabetic",
+        "numeric_features": "plasma_glucose,bmi,age",
+        "categorical_features": "sex",
+        "c": "0.5",
+        "max_iter": "1000",
+        "seed": "42",
+    }
+    assert 0.5 < run.data.metrics["training_roc_auc"] <= 1.0
+    logged = {artifact.path for artifact in client.list_artifacts(chain.runs["train"], "model")}
+    assert {"model/MLmodel", "model/model.skops", "model/input_example.json"} <= logged
+
+
+def test_evaluate_script(chain: Chain, mlflow_store) -> None:
+    folder = chain.outputs["evaluation"]
+    metrics = load_json(folder / "metrics.json")
+    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    assert load_json(folder / "champion_metrics.json") is None
+    decision = load_json(folder / "decision.json")
+    assert decision["register"] is True and decision["champion_version"] is None
+    assert decision["candidate_value"] == metrics["roc_auc"]
+    fairness = load_json(folder / "fairness.json")
+    assert set(fairness["groups"]) == {"F", "M"}
+    assert {"roc_curve.png", "confusion_matrix.png"} <= {p.name for p in folder.iterdir()}
+    run = mlflow_store.client().get_run(chain.runs["evaluate"])
+    assert run.data.metrics["roc_auc"] == pytest.approx(metrics["roc_auc"])
+    assert "fairness_selection_rate_difference" in run.data.metrics
+    assert run.data.tags["gate.register"] == "true" and run.data.tags["gate.reason"] == decision["reason"]
+    logged = {a.path for a in mlflow_store.client().list_artifacts(chain.runs["evaluate"], "evaluation")}
+    assert "evaluation/decision.json" in logged and "evaluation/roc_curve.png" in logged
+
+
+def test_register_then_promote_a_second_version(chain: Chain, mlflow_store, inprocess_mlflow) -> None:
+    import evaluate
+    import register
+
+    client = mlflow_store.client()
+    first = load_json(chain.outputs["registration"] / "registration.json")
+    assert first["registered"] is True and first["version"] == "1" and first["champion"] is True
+    assert first["previous_champion_version"] is None
+    assert first["source"] == f"runs:/{chain.runs['train']}/model"
+    v1 = client.get_model_version(chain.model_name, "1")
+    assert v1.run_id == chain.runs["train"]
+    assert v1.tags["champion"] == "true" and v1.tags["data_asset"] == "azureml:diabetes-training:1"
+    assert v1.tags["git_commit"] == GIT_COMMIT
+    assert v1.tags["pipeline_run_id"] == client.get_run(chain.runs["register"]).data.tags["mlflow.parentRunId"]
+    assert v1.tags["training_run_id"] == chain.runs["train"]
+    assert v1.tags["gate_passed"] == "true" and v1.tags["gate_mode"] == "enabled"
+    candidate = load_json(chain.outputs["evaluation"] / "metrics.json")
+    assert float(v1.tags["roc_auc"]) == pytest.approx(candidate["roc_auc"])
+
+    # evaluate again (in process, for speed): champion v1 is loaded from the registry and scored on the same
+    # split; an equal score meets min_improvement 0, so a second version is registered and becomes champion
+    evaluation2, registration2 = chain.root / "evaluation2", chain.root / "registration2"
+    inprocess_mlflow("evaluate")
+    evaluate.main(
+        flags(model=chain.outputs["model"], test_data=chain.outputs["test"], target_column="diabetic")
+        + flags(model_name=chain.model_name, evaluation=evaluation2)
+    )
+    decision = load_json(evaluation2 / "decision.json")
+    assert decision["champion_version"] == "1" and decision["improvement"] == pytest.approx(0.0)
+    assert load_json(evaluation2 / "champion_metrics.json") == pytest.approx(candidate)
+    inprocess_mlflow("register")
+    register.main(
+        flags(model=chain.outputs["model"], evaluation=evaluation2, model_name=chain.model_name)
+        + flags(registration=registration2)
+    )
+    second = load_json(registration2 / "registration.json")
+    assert second["version"] == "2" and second["previous_champion_version"] == "1"
+    assert client.get_model_version(chain.model_name, "2").tags["champion"] == "true"
+    assert client.get_model_version(chain.model_name, "1").tags["champion"] == "false"
+    assert "data_asset" not in client.get_model_version(chain.model_name, "2").tags
+
+
+def test_register_does_nothing_when_the_gate_says_no(
+    tmp_path: Path, chain: Chain, mlflow_store, inprocess_mlflow, model_name: str
+) -> None:
+    import register
+
+    evaluation = tmp_path / "evaluation"
+    evaluation.mkdir()
+    reason = "Not registering the candidate: improvement over champion version 3 is -0.0100."
+    (evaluation / "decision.json").write_text(json.dumps({"register": False, "passed": False, "reason": reason}))
+    inprocess_mlflow("register")
+    register.main(
+        flags(model=chain.outputs["model"], evaluation=evaluation, model_name=model_name)
+        + flags(registration=tmp_path / "registration")
+    )
+    record = load_json(tmp_path / "registration" / "registration.json")
+    assert record == {"registered": False, "model_name": model_name, "version": None, "reason": reason}
+    assert search_versions(mlflow_store.client(), model_name) == []
+
+
+# Each fails on its input before touching MLflow, so these need no chain outputs.
+BAD_INPUTS = {
+    "prep: missing column": (
+        "prep",
+        lambda tmp: (
+            flags(raw_data=tmp / "raw.csv", target_column="diabetic", numeric_features="plasma_glucose,insulin")
+            + flags(train_data=tmp / "a", test_data=tmp / "b", profile=tmp / "c")
+        ),
+        "missing column(s) 'insulin'; available columns: patient_id, plasma_glucose",
+    ),
+    "train: estimator does not fit the task": (
+        "train",
+        lambda tmp: (
+            flags(train_data=tmp / "raw.csv", target_column="diabetic", **FEATURES, task="regression")
+            + flags(estimator="logistic_regression", model_output=tmp / "a")
+        ),
+        "estimator 'logistic_regression' cannot be used for task 'regression'",
+    ),
+    "evaluate: metric of the other task": (
+        "evaluate",
+        lambda tmp: (
+            flags(model=tmp / "a", test_data=tmp / "raw.csv", target_column="diabetic", model_name="m")
+            + flags(primary_metric="rmse", evaluation=tmp / "b")
+        ),
+        "primary_metric: 'rmse' is not a classification metric; valid: accuracy",
+    ),
+    "evaluate: not a model folder": (
+        "evaluate",
+        lambda tmp: (
+            flags(model=tmp, test_data=tmp / "raw.csv", target_column="diabetic", model_name="m")
+            + flags(evaluation=tmp / "b")
+        ),
+        "is not an MLflow model folder (no MLmodel file)",
+    ),
+    "register: no decision": (
+        "register",
+        lambda tmp: flags(model=tmp / "a", evaluation=tmp, model_name="m", registration=tmp / "b"),
+        "evaluation: decision.json not found in",
+    ),
+    "register: missing argument": (
+        "register",
+        lambda tmp: flags(model=tmp / "a", evaluation=tmp, registration=tmp / "b"),
+        "the following arguments are required: --model_name",
+    ),
+}
+
+
+@pytest.mark.parametrize(("component", "args", "message"), BAD_INPUTS.values(), ids=list(BAD_INPUTS))
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, make_frame, run_component, component: str, args: Callable, message: str
+) -> None:
+    make_frame(n=20).to_csv(tmp_path / "raw.csv", index=False)
+    result = run_component(component, args(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+
+
+def test_regression_in_process(tmp_path: Path, make_frame, inprocess_mlflow, model_name: str) -> None:
+    """The regression path through prep, train and evaluate, calling main() in this process (faster)."""
+    import evaluate
+    import prep
+    import train
+
+    make_frame(task="regression").to_parquet(tmp_path / "raw.parquet", index=False)
+    out = {name: tmp_path / name for name in ("train", "test", "profile", "model", "evaluation")}
+    common = {"target_column": "progression", **FEATURES, "task": "regression"}
+    inprocess_mlflow("prep")
+    prep.main(
+        flags(raw_data=tmp_path / "raw.parquet", **common, train_data=out["train"], test_data=out["test"])
+        + flags(profile=out["profile"])
+    )
+    inprocess_mlflow("train")
+    train.main(flags(train_data=out["train"], **common, estimator="linear_regression", model_output=out["model"]))
+    inprocess_mlflow("evaluate")
+    evaluate.main(
+        flags(model=out["model"], test_data=out["test"], target_column="progression", task="regression")
+        + flags(primary_metric="rmse", model_name=model_name, sensitive_feature="sex", min_metric=1000)
+        + flags(evaluation=out["evaluation"])
+    )
+    metrics = load_json(out["evaluation"] / "metrics.json")
+    assert set(metrics) == {"mae", "mse", "rmse", "r2"}
+    decision = load_json(out["evaluation"] / "decision.json")
+    assert decision["higher_is_better"] is False and decision["register"] is True
+    assert (out["evaluation"] / "predicted_vs_actual.png").is_file()
+    assert set(load_json(out["evaluation"] / "fairness.json")["differences"]) == {"mean_prediction", "mae"}
+    assert isinstance(read_table(out["test"]), pd.DataFrame)
