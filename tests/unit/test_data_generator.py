@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PRODUCTION = DATA / "production"
@@ -18,20 +19,17 @@ WRITTEN = [
     "production/ground_truth.csv",
     "production/drift.json",
 ]
-FEATURES = [
-    "pregnancies",
-    "plasma_glucose",
-    "diastolic_bp",
-    "triceps_thickness",
-    "serum_insulin",
-    "bmi",
-    "diabetes_pedigree",
-    "age",
-    "sex",
-    "physical_activity",
-    "smoking_status",
-]
-CATEGORICAL = {"sex", "physical_activity", "smoking_status"}
+
+
+def _declared_columns() -> tuple[list[str], set[str]]:
+    """The features the training pipeline declares: the data must have exactly these (the consumer's contract)."""
+    inputs = yaml.safe_load((DATA.parent / "pipelines" / "train.yml").read_text())["inputs"]
+    numeric = inputs["numeric_features"].split(",")
+    categorical = inputs["categorical_features"].split(",")
+    return [*numeric, *categorical], set(categorical)
+
+
+FEATURES, CATEGORICAL = _declared_columns()
 MISSING = {"serum_insulin": 0.03, "bmi": 0.02, "physical_activity": 0.01}
 
 
