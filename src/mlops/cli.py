@@ -39,7 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pipeline_run.add_argument("--force-rerun", action="store_true", help="run every step even when it could be reused")
     pipeline_run.add_argument("--stream", action="store_true", help="show each step's log as it runs")
-    pipeline_run.add_argument("--target", choices=["local"], default="local", help="where to run (default: local)")
+    pipeline_run.add_argument(
+        "--target", choices=["local", "azure"], default="local", help="where to run (default: local)"
+    )
+    pipeline_run.add_argument("--wait", action="store_true", help="azure: stream the job and exit non-zero if it fails")
+
+    azure = verbs.add_parser("azure", help="the Azure ML workspace").add_subparsers(dest="action", required=True)
+    azure.add_parser(
+        "ensure",
+        help="create or update compute, environments, data assets and components from the repo's YAML (idempotent)",
+    )
 
     validate = verbs.add_parser("validate", help="load every Azure ML YAML offline and check what the SDK misses")
     validate.add_argument("files", nargs="*", type=Path, help="only these files (default: the whole repo)")
@@ -52,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "validate":
             return _validate(args.files)
         if args.verb == "pipeline":
+            if args.target == "azure":
+                return _pipeline_run_azure(args.file, args.overrides, args.wait)
+            if args.wait:
+                raise MlopsError("--wait goes with --target azure (a local run always runs to the end)")
             return _pipeline_run(args.file, args.overrides, args.force_rerun, args.stream)
+        if args.verb == "azure":
+            return _azure_ensure()
         if args.verb == "run":
             return _run(args.overrides, args.force_rerun, args.stream)
     except StepFailed as exc:
@@ -89,6 +104,32 @@ def _pipeline_run(file: Path, overrides: list[str], force_rerun: bool, stream: b
     run = run_pipeline(file, overrides, force_rerun=force_rerun, stream_logs=stream)
     for name, path in run.outputs.items():
         print(f"  output {name}: {path}")
+    return EXIT_OK
+
+
+def _azure_client(root: Path):
+    from mlops import azure
+
+    config = azure.workspace_config(root)
+    print(f"workspace {config.workspace_name} (resource group {config.resource_group})")
+    return azure.ml_client(config)
+
+
+def _pipeline_run_azure(file: Path, overrides: list[str], wait: bool) -> int:
+    from mlops import azure
+    from mlops.project import find_root
+
+    root = find_root()
+    azure.submit_pipeline(_azure_client(root), root, file.resolve(), overrides, wait=wait)
+    return EXIT_OK
+
+
+def _azure_ensure() -> int:
+    from mlops import azure
+    from mlops.project import find_root
+
+    root = find_root()
+    azure.ensure(_azure_client(root), azure.repo_definitions(root))
     return EXIT_OK
 
 

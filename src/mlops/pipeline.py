@@ -7,6 +7,7 @@ input comes from. It also checks what the SDK lets through: bindings to inputs, 
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,9 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     component_files = {
         name: resolve_component_reference(path, name, (spec or {}).get("component")) for name, spec in raw_jobs.items()
     }
-    job = azureml.load_job(path, parse_overrides(overrides or []))
+    override_entries = parse_overrides(overrides or [])
+    _check_override_targets(path, raw, component_files, override_entries)
+    job = azureml.load_job(path, override_entries)
     as_dict = job._to_dict()
     problems: list[str] = []
 
@@ -146,6 +149,28 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     problems += check_bindings(inputs, outputs, steps)
     ordered = _execution_order(path, steps)
     return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
+
+
+def _check_override_targets(
+    path: Path, raw: dict[str, Any], component_files: dict[str, Path], overrides: list[dict[str, str]]
+) -> None:
+    """`--set` on an input that does not exist would be dropped or ignored without a word: refuse it instead."""
+    for key in (k for entry in overrides for k in entry):
+        parts = key.split(".")
+        if parts[0] == "inputs" and len(parts) >= 2:
+            _known(path, key, parts[1], raw.get("inputs") or {}, "the pipeline declares no input")
+        elif parts[0] == "jobs" and len(parts) >= 4 and parts[2] == "inputs":
+            _known(path, key, parts[1], component_files, "the pipeline has no step")
+            declared = azureml.read_yaml(component_files[parts[1]]).get("inputs") or {}
+            _known(path, key, parts[3], declared, f"step '{parts[1]}' has no input")
+
+
+def _known(path: Path, key: str, name: str, names: Any, message: str) -> None:
+    if name in names:
+        return
+    close = difflib.get_close_matches(name, list(names), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise MlopsError(f"{path}: --set {key}: {message} '{name}'{hint}")
 
 
 def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) -> Path:

@@ -144,6 +144,9 @@ def test_component_cannot_import_the_project_package(miniproject, monkeypatch):
         ),
         ("inputs.numbers.path=../data/missing.txt", "inputs.numbers.path: .*missing.txt does not exist"),
         ("inputs.factor", "expected KEY=VALUE"),
+        ("inputs.factr=2", "--set inputs.factr: the pipeline declares no input 'factr'; did you mean 'factor'"),
+        ("jobs.scale.inputs.lable=x", "--set jobs.scale.inputs.lable: step 'scale' has no input 'lable'"),
+        ("jobs.sclae.inputs.label=x", "--set jobs.sclae.inputs.label: the pipeline has no step 'sclae'"),
     ],
 )
 def test_bad_input_is_rejected_before_anything_runs(miniproject, override, message):

@@ -1,0 +1,157 @@
+"""The Azure path without Azure: the boundary is the MLClient's operations objects.
+
+Every entity the Azure target sends must be exactly what azure-ai-ml's loaders produce from the repo's YAML.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
+
+from mlops import azure, azureml
+from mlops.errors import MlopsError, StepFailed
+
+
+class FakeAssets:
+    def __init__(self, existing=()):
+        self.existing = set(existing)
+        self.sent = []
+
+    def get(self, name, version=None, label=None):
+        if (name, version) not in self.existing:
+            raise ResourceNotFoundError(f"{name}:{version} not found")
+        return SimpleNamespace(name=name, version=version)
+
+    def create_or_update(self, entity):
+        self.sent.append(entity)
+        return entity
+
+
+class FakeCompute:
+    def __init__(self):
+        self.sent = []
+
+    def begin_create_or_update(self, entity):
+        self.sent.append(entity)
+        return SimpleNamespace(result=lambda: entity)
+
+
+class FakeJobs:
+    def __init__(self, final_status="Completed"):
+        self.final_status = final_status
+        self.sent = []
+        self.streamed = []
+
+    def create_or_update(self, job, **kwargs):
+        self.sent.append(job)
+        return SimpleNamespace(
+            name="brave_pear_1", status="Queued", studio_url="https://ml.azure.com/runs/brave_pear_1"
+        )
+
+    def stream(self, name):
+        self.streamed.append(name)
+        if self.final_status != "Completed":
+            raise RuntimeError("job failed")
+
+    def get(self, name):
+        return SimpleNamespace(name=name, status=self.final_status, studio_url="https://ml.azure.com/runs/" + name)
+
+
+def fake_client(existing=(), final_status="Completed"):
+    return SimpleNamespace(
+        compute=FakeCompute(),
+        environments=FakeAssets(existing),
+        data=FakeAssets(existing),
+        components=FakeAssets(existing),
+        jobs=FakeJobs(final_status),
+    )
+
+
+def same(sent, file):
+    return sent._to_dict() == azureml.load_entity(file)._to_dict()
+
+
+def test_ensure_sends_every_repo_definition_exactly_as_loaded(repo_root):
+    client = fake_client()
+    definitions = azure.repo_definitions(repo_root)
+    results = azure.ensure(client, definitions, echo=lambda _: None)
+    kinds = {d.kind for d in definitions}
+    assert {"environment", "data", "component"} <= kinds
+    sent = {
+        "compute": client.compute.sent,
+        "environment": client.environments.sent,
+        "data": client.data.sent,
+        "component": client.components.sent,
+    }
+    for definition in definitions:
+        matches = [e for e in sent[definition.kind] if same(e, definition.file)]
+        assert matches, f"{definition.label} was not sent as loaded from {definition.file}"
+    assert set(results.values()) <= {"created", "created or updated"}
+    assert len(client.components.sent) == len(list((repo_root / "components").glob("*/component.yml")))
+
+
+def test_ensure_is_idempotent_for_existing_versions(repo_root):
+    definitions = [d for d in azure.repo_definitions(repo_root) if d.kind != "compute"]
+    client = fake_client(existing={(d.name, d.version) for d in definitions})
+    results = azure.ensure(client, definitions, echo=lambda _: None)
+    assert set(results.values()) == {"exists"}
+    assert client.environments.sent == client.data.sent == client.components.sent == []
+
+
+def test_pipeline_submission_sends_the_loaded_job_with_overrides_and_what_it_needs(repo_root):
+    client = fake_client()
+    pipeline = repo_root / "pipelines" / "train.yml"
+    overrides = ["inputs.estimator=random_forest"]
+    azure.submit_pipeline(client, repo_root, pipeline, overrides, wait=False, echo=lambda _: None)
+    (job,) = client.jobs.sent
+    expected = azureml.load_job(pipeline, [{"inputs.estimator": "random_forest"}])
+    assert job._to_dict() == expected._to_dict()
+    assert job._to_dict()["inputs"]["estimator"] == "random_forest"
+    assert [e.name for e in client.environments.sent] == ["diabetes-train-env"]
+    assert [(e.name, e.version) for e in client.data.sent] == [("diabetes-training", "1")]
+    assert client.components.sent == []  # components travel with the job
+    assert client.jobs.streamed == []
+
+
+def test_wait_streams_and_succeeds_when_the_job_completes(repo_root):
+    client = fake_client()
+    final = azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+    assert client.jobs.streamed == ["brave_pear_1"]
+    assert final.status == "Completed"
+
+
+def test_wait_fails_when_the_job_fails(repo_root):
+    client = fake_client(final_status="Failed")
+    with pytest.raises(StepFailed, match="brave_pear_1 ended Failed"):
+        azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+
+
+def test_a_broken_pipeline_is_rejected_before_anything_is_sent(repo_root):
+    client = fake_client()
+    with pytest.raises(MlopsError, match="declares no input 'estimatr'; did you mean 'estimator'"):
+        azure.submit_pipeline(
+            client,
+            repo_root,
+            repo_root / "pipelines" / "train.yml",
+            ["inputs.estimatr=x", "jobs.train.inputs.estimatr=x"],
+            wait=False,
+            echo=print,
+        )
+    assert client.jobs.sent == client.environments.sent == client.data.sent == []
+
+
+def test_credential_errors_become_a_one_line_hint(repo_root):
+    client = fake_client()
+
+    def refuse(entity):
+        raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    client.environments.get = lambda **kwargs: (_ for _ in ()).throw(
+        ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+    )
+    client.environments.create_or_update = refuse
+    definitions = [d for d in azure.repo_definitions(repo_root) if d.kind == "environment"]
+    with pytest.raises(MlopsError, match=r"could not authenticate to Azure.*az login"):
+        azure.ensure(client, definitions, echo=lambda _: None)
