@@ -40,7 +40,7 @@ clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 lock:  ## re-resolve requirements.in into lock.txt in a clean, throwaway venv
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -r requirements/requirements.in
+	.lock-venv/bin/python -m pip install --quiet --upgrade -r requirements/requirements.in
 	.lock-venv/bin/python -m pip check
 	{ sed -n '1,3p' requirements/lock.txt; .lock-venv/bin/python -m pip freeze --all | grep -v "^pip=="; } > requirements/lock.txt.new
 	mv requirements/lock.txt.new requirements/lock.txt

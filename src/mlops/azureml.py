@@ -54,9 +54,11 @@ def _ml() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import azure.ai.ml as ml
-        from azure.ai.ml.entities._load_functions import load_schedule
+        from azure.ai.ml.entities import _load_functions as private_loaders
 
-    ml.load_schedule = load_schedule  # not exported at the top level in azure-ai-ml 1.35
+    # Not exported at the top level in azure-ai-ml 1.35, but public in the module that defines every loader.
+    for name in ("load_schedule", "load_model_batch_deployment", "load_pipeline_component_batch_deployment"):
+        setattr(ml, name, getattr(private_loaders, name))
     return ml
 
 

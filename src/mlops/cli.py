@@ -50,6 +50,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="create or update compute, environments, data assets and components from the repo's YAML (idempotent)",
     )
 
+    serve = verbs.add_parser("serve", help="serve a registered model with the Azure ML inference server on 127.0.0.1")
+    serve.add_argument(
+        "--model", help="NAME:VERSION, or NAME for its champion (default: the training pipeline's model)"
+    )
+    serve.add_argument("--port", type=int, default=5001)
+    serve.add_argument("--deployment", type=Path, help="online deployment YAML (default: endpoints/online/blue.yml)")
+
+    invoke = verbs.add_parser("invoke", help="send a scoring request to the local server")
+    invoke.add_argument("--file", type=Path, help="request JSON (default: endpoints/online/sample-request.json)")
+    invoke.add_argument("--url", help="server URL (default: the one `mlops serve` recorded)")
+
+    batch = verbs.add_parser(
+        "batch-score", help="score files with the batch deployment's script, like a batch endpoint"
+    )
+    batch.add_argument("input", type=Path, help="a CSV/parquet file or a folder of them")
+    batch.add_argument("--output", type=Path, help="output folder (default: a new folder under .mlops/batch/)")
+    batch.add_argument(
+        "--model", help="NAME:VERSION, or NAME for its champion (default: the training pipeline's model)"
+    )
+    batch.add_argument(
+        "--deployment", type=Path, help="batch deployment YAML (default: endpoints/batch/deployment.yml)"
+    )
+    batch.add_argument("--target", choices=["local", "azure"], default="local")
+    batch.add_argument("--wait", action="store_true", help="azure: stream the batch job and fail if it fails")
+
+    deploy = verbs.add_parser("deploy", help="deploy to Azure ML endpoints").add_subparsers(dest="kind", required=True)
+    online = deploy.add_parser("online", help="managed online endpoint: deploy and safe rollout (one action per call)")
+    online.add_argument("--endpoint-name", help="override the name in endpoints/online/endpoint.yml")
+    action = online.add_mutually_exclusive_group(required=True)
+    action.add_argument("--deployment", help="create or update this deployment (endpoints/online/<name>.yml)")
+    action.add_argument("--traffic", metavar="SPEC", help="shift live traffic, e.g. blue=90,green=10")
+    action.add_argument(
+        "--mirror", metavar="SPEC", help="mirror a share of live traffic, e.g. green=10 (green=0 stops)"
+    )
+    action.add_argument("--test", metavar="DEPLOYMENT", help="score --file on one deployment directly")
+    action.add_argument("--rollback", metavar="DEPLOYMENT", help="send all traffic back to this deployment")
+    action.add_argument("--delete", metavar="DEPLOYMENT", help="delete a deployment that takes no traffic")
+    online.add_argument("--model", help="with --deployment: registered model NAME:VERSION")
+    online.add_argument(
+        "--file", type=Path, help="with --test: request JSON (default: endpoints/online/sample-request.json)"
+    )
+    batch_deploy = deploy.add_parser("batch", help="batch endpoint and its deployment (endpoints/batch/)")
+    batch_deploy.add_argument("--model", help="registered model NAME:VERSION (default: the YAML's)")
+
     validate = verbs.add_parser("validate", help="load every Azure ML YAML offline and check what the SDK misses")
     validate.add_argument("files", nargs="*", type=Path, help="only these files (default: the whole repo)")
     return parser
@@ -68,6 +112,16 @@ def main(argv: list[str] | None = None) -> int:
             return _pipeline_run(args.file, args.overrides, args.force_rerun, args.stream)
         if args.verb == "azure":
             return _azure_ensure()
+        if args.verb == "serve":
+            return _serve(args.model, args.port, args.deployment)
+        if args.verb == "invoke":
+            return _invoke(args.file, args.url)
+        if args.verb == "batch-score":
+            if args.target == "azure":
+                return _batch_score_azure(args.input, args.wait)
+            return _batch_score(args.input, args.output, args.model, args.deployment)
+        if args.verb == "deploy":
+            return _deploy(args)
         if args.verb == "run":
             return _run(args.overrides, args.force_rerun, args.stream)
     except StepFailed as exc:
@@ -133,41 +187,103 @@ def _azure_ensure() -> int:
     return EXIT_OK
 
 
-def _run(overrides: list[str], force_rerun: bool, stream: bool) -> int:
-    from mlops.executor import run_pipeline
-    from mlops.project import TRAIN_PIPELINE, find_root
+def _local_model(root: Path, state, spec: str | None):
+    from mlops import serving
+
+    return serving.resolve_model(state, spec or serving.default_model_name(root))
+
+
+def _serve(model: str | None, port: int, deployment: Path | None) -> int:
+    import time
+
+    from mlops import serving
+    from mlops.project import StateDir, find_root
 
     root = find_root()
-    run = run_pipeline(root / TRAIN_PIPELINE, overrides, force_rerun=force_rerun, stream_logs=stream)
-    print()
-    print(training_summary(run.outputs, run.state.root, run.run_dir))
+    state = StateDir.for_project(root).ensure()
+    server = serving.start_server(root, state, _local_model(root, state, model), port, deployment)
+    print(f"serving {server.model} at {server.url}/score (pid {server.pid}); log {server.log}; Ctrl-C stops it")
+    with server:
+        try:
+            while server.process and server.process.poll() is None:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("stopping")
     return EXIT_OK
 
 
-def training_summary(outputs: dict[str, Path], state_root: Path, run_dir: Path) -> str:
-    """Metrics, the gate's decision, the registered version and where everything is."""
-    lines = []
-    evaluation = outputs.get("evaluation")
-    if evaluation and (evaluation / "metrics.json").is_file():
-        metrics = json.loads((evaluation / "metrics.json").read_text())
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, int | float))
-        lines.append(f"metrics (test split): {shown}")
-    if evaluation and (evaluation / "decision.json").is_file():
-        decision = json.loads((evaluation / "decision.json").read_text())
-        lines.append(f"gate ({decision.get('mode')}): {decision.get('reason')}")
-    registration = outputs.get("registration")
-    if registration and (registration / "registration.json").is_file():
-        info = json.loads((registration / "registration.json").read_text())
-        if info.get("registered"):
-            lines.append(f"registered: {info['model_name']} version {info['version']} (champion)")
-        else:
-            lines.append(f"not registered: {info.get('reason')}")
-    lines += [
-        f"run folder: {run_dir}",
-        f"local state: {state_root} (delete it for a clean slate)",
-        f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{state_root / 'mlflow.db'} --port 5000",
-    ]
-    return "\n".join(lines)
+def _invoke(file: Path | None, url: str | None) -> int:
+    from mlops import serving
+    from mlops.project import StateDir, find_root
+
+    root = find_root()
+    request = file or root / "endpoints" / "online" / "sample-request.json"
+    if not request.is_file():
+        raise MlopsError(f"{request}: file not found")
+    status, body = serving.invoke(url or serving.running_server_url(StateDir.for_project(root)), request.read_bytes())
+    print(json.dumps(body, indent=2) if not isinstance(body, str) else body)
+    return EXIT_OK if status < 400 else EXIT_FAILED
+
+
+def _batch_score(input_path: Path, output: Path | None, model: str | None, deployment: Path | None) -> int:
+    from datetime import UTC, datetime
+
+    from mlops import batch, serving
+    from mlops.project import StateDir, find_root
+
+    root = find_root()
+    state = StateDir.for_project(root).ensure()
+    settings = batch.BatchSettings.from_yaml(deployment or root / "endpoints" / "batch" / "deployment.yml")
+    ref = _local_model(root, state, model)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = output or state.root / "batch" / f"{input_path.stem}-{stamp}"
+    batch.run_batch(settings, serving.materialize(state, ref), input_path.resolve(), out, out / "logs" / "worker.log")
+    return EXIT_OK
+
+
+def _batch_score_azure(input_path: Path, wait: bool) -> int:
+    from mlops import azure
+    from mlops.project import find_root
+
+    root = find_root()
+    azure.invoke_batch(_azure_client(root), root, str(input_path), wait)
+    return EXIT_OK
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from mlops import azure
+    from mlops.project import find_root
+
+    root = find_root()
+    if args.kind == "batch":
+        azure.deploy_batch(_azure_client(root), root, args.model)
+        return EXIT_OK
+    if args.model and not args.deployment:
+        raise MlopsError("--model goes with --deployment")
+    rollout = azure.OnlineRollout(_azure_client(root), root, args.endpoint_name)
+    if args.deployment:
+        rollout.deploy(args.deployment, args.model)
+    elif args.traffic:
+        rollout.set_traffic(args.traffic)
+    elif args.mirror:
+        rollout.set_mirror(args.mirror)
+    elif args.test:
+        rollout.test(args.test, args.file or root / "endpoints" / "online" / "sample-request.json")
+    elif args.rollback:
+        rollout.rollback(args.rollback)
+    elif args.delete:
+        rollout.delete(args.delete)
+    return EXIT_OK
+
+
+def _run(overrides: list[str], force_rerun: bool, stream: bool) -> int:
+    from mlops import loop
+    from mlops.project import find_root
+
+    result = loop.run_loop(find_root(), overrides, force_rerun=force_rerun, stream=stream)
+    print()
+    print(loop.summary(result))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ def validate_file(root: Path, file: Path, catalog: DataCatalog) -> list[Problem]
     except MlopsError as exc:
         return [Problem(file, "", _strip_file(exc, file))]
     checks = {
+        "managedonlinedeployment": _check_deployment,
+        "kubernetesonlinedeployment": _check_deployment,
+        "modelbatchdeployment": _check_deployment,
+        "batchdeployment": _check_deployment,
         "commandcomponent": _check_component,
         "data": _check_data,
         "environment": _check_environment,
@@ -154,6 +158,28 @@ def _check_command(file: Path, document: dict) -> list[Problem]:
     for name in inputs:
         if ("inputs", name) not in {(k, n) for k, n in PLACEHOLDER.findall(command)}:
             problems.append(Problem(file, f"inputs.{name}", "declared but the command never uses it"))
+    return problems
+
+
+def _check_deployment(root: Path, file: Path, document: dict, entity: Any, catalog: DataCatalog) -> list[Problem]:
+    """Online and batch deployments: the scoring code and the environment they name must exist."""
+    problems = _check_environment_reference(root, file, document.get("environment"))
+    code = document.get("code_configuration") or {}
+    if isinstance(code, dict) and code:
+        folder = file.parent / str(code.get("code", "."))
+        if not folder.is_dir():
+            problems.append(Problem(file, "code_configuration.code", f"{code.get('code')} does not exist"))
+        elif not (folder / str(code.get("scoring_script", ""))).is_file():
+            problems.append(
+                Problem(
+                    file,
+                    "code_configuration.scoring_script",
+                    f"{code.get('scoring_script')} not found in {code.get('code')}",
+                )
+            )
+    model = document.get("model")
+    if isinstance(model, str) and not re.match(r"^azureml:[\w.-]+:[\w.-]+$", model):
+        problems.append(Problem(file, "model", f"{model!r}: expected azureml:<name>:<version> of a registered model"))
     return problems
 
 

@@ -1,0 +1,82 @@
+"""Scoring script of the batch deployment (deployment.yml), run by Azure ML's batch runtime or `mlops batch-score`.
+
+`init()` loads the MLflow model once; `run(mini_batch)` gets a list of file paths (CSV or parquet), scores every
+row and returns one row per input row: the id column, the prediction, the positive-class probability, the model
+name and version, a timestamp and the source file, so monitoring can join predictions to ground truth later.
+A file that cannot be scored raises: the runtime retries the mini batch and counts it against error_threshold.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+model = None
+features: list[str] = []
+model_name, model_version = "unknown", "unknown"
+id_column: str | None = None
+
+
+def find_model_dir(root: Path) -> Path:
+    candidates = sorted(root.rglob("MLmodel"), key=lambda p: len(p.parts))
+    if not candidates:
+        raise RuntimeError(f"no MLflow model (MLmodel file) under AZUREML_MODEL_DIR={root}")
+    return candidates[0].parent
+
+
+def model_identity(model_dir: Path) -> tuple[str, str]:
+    """Azure mounts a registered model at .../azureml-models/<name>/<version>/...; the local driver does the same."""
+    parts = model_dir.resolve().parts
+    if "azureml-models" in parts and len(parts) > parts.index("azureml-models") + 2:
+        index = parts.index("azureml-models")
+        return parts[index + 1], parts[index + 2]
+    return os.environ.get("MODEL_NAME", "unknown"), os.environ.get("MODEL_VERSION", "unknown")
+
+
+def init() -> None:
+    global model, features, model_name, model_version, id_column
+    model_dir = find_model_dir(Path(os.environ["AZUREML_MODEL_DIR"]))
+    signature = mlflow.models.Model.load(str(model_dir)).signature
+    if signature is None:
+        raise RuntimeError(f"{model_dir}: the MLflow model has no signature; cannot tell which columns to score")
+    features = list(signature.inputs.input_names())
+    model = mlflow.sklearn.load_model(str(model_dir))
+    model_name, model_version = model_identity(model_dir)
+    id_column = os.environ.get("ID_COLUMN") or None
+
+
+def read(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise ValueError(f"{path.name}: expected a .csv or .parquet file")
+
+
+def score_file(path: Path) -> pd.DataFrame:
+    frame = read(path)
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path.name}: missing column(s) {missing}")
+    if id_column and id_column not in frame.columns:
+        raise ValueError(f"{path.name}: missing the id column '{id_column}' (ID_COLUMN)")
+    rows = frame[features]
+    result = pd.DataFrame(index=frame.index)
+    if id_column:
+        result[id_column] = frame[id_column]
+    result["prediction"] = model.predict(rows)
+    if hasattr(model, "predict_proba"):
+        result["probability"] = model.predict_proba(rows)[:, -1].round(6)
+    result["model_name"] = model_name
+    result["model_version"] = model_version
+    result["scored_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["source_file"] = path.name
+    return result
+
+
+def run(mini_batch: list[str]) -> pd.DataFrame:
+    return pd.concat([score_file(Path(p)) for p in mini_batch], ignore_index=True)
