@@ -38,3 +38,35 @@ def miniproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_tracking_
     monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(root)
     return root
+
+
+# A deliberately weak model (one shallow tree) with a floor it can pass: the first champion, to be beaten.
+WEAK = [
+    "inputs.estimator=random_forest",
+    "inputs.n_estimators=1",
+    "jobs.train.inputs.max_depth=1",
+    "inputs.min_metric=0.5",
+]
+
+
+@pytest.fixture(scope="session")
+def trained(repo_root, tmp_path_factory):
+    """The training pipeline run four times in one fresh state folder on the sample data:
+    weak (no champion) -> default (better) -> default again (same) -> weak again (worse).
+    Afterwards version 2 is the champion. Shared by the gate, serving and batch tests (about a minute)."""
+    from mlflow.tracking import MlflowClient
+
+    from mlops.executor import run_pipeline
+
+    state = tmp_path_factory.mktemp("trained-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_HOME", str(state))
+        patch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+        pipeline = repo_root / "pipelines" / "train.yml"
+        results = {
+            "first_weak": run_pipeline(pipeline, WEAK, echo=lambda _: None),
+            "better": run_pipeline(pipeline, [], echo=lambda _: None),
+            "same": run_pipeline(pipeline, [], echo=lambda _: None),
+            "worse": run_pipeline(pipeline, WEAK, echo=lambda _: None),
+        }
+    return results, MlflowClient(tracking_uri=results["better"].state.tracking_uri)

@@ -194,7 +194,7 @@ def submit_pipeline(
 
 
 def _operations(client: Any, kind: str) -> Any:
-    return {"environment": client.environments, "data": client.data, "component": client.components}[kind]
+    return getattr(client, {"environment": "environments", "data": "data", "component": "components"}[kind])
 
 
 def _exists(operations: Any, definition: Definition) -> bool:

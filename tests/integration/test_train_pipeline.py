@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from mlflow.tracking import MlflowClient
 
 from mlops.cli import main
-from mlops.executor import run_pipeline
 
 pytestmark = pytest.mark.e2e
 
@@ -32,20 +30,8 @@ def read(folder, name):
 
 
 @pytest.fixture(scope="module")
-def runs(repo_root, tmp_path_factory):
-    """weak (no champion) -> default (better) -> default again (same) -> weak again (worse)."""
-    state = tmp_path_factory.mktemp("e2e-state")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLOPS_HOME", str(state))
-        patch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
-        pipeline = repo_root / "pipelines" / "train.yml"
-        results = {
-            "first_weak": run_pipeline(pipeline, WEAK, echo=lambda _: None),
-            "better": run_pipeline(pipeline, [], echo=lambda _: None),
-            "same": run_pipeline(pipeline, [], echo=lambda _: None),
-            "worse": run_pipeline(pipeline, WEAK, echo=lambda _: None),
-        }
-        yield results, MlflowClient(tracking_uri=results["better"].state.tracking_uri)
+def runs(trained):
+    return trained
 
 
 def registration(run):

@@ -1,0 +1,161 @@
+"""Deploying to Azure without Azure: the online rollout and batch deployment send exactly what the loaders produce
+from endpoints/*.yml (with the --model override), and refuse unsafe traffic changes before calling Azure."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+
+from mlops import azure, azureml
+from mlops.errors import MlopsError, StepFailed
+
+
+def done(value=None):
+    return SimpleNamespace(result=lambda: value)
+
+
+class FakeOnline:
+    def __init__(self, existing=None, deployments=()):
+        self.endpoint = existing
+        self.deployments = set(deployments)
+        self.sent_endpoints, self.sent_deployments, self.deleted, self.invoked = [], [], [], []
+
+    # online_endpoints
+    def get(self, name):
+        if self.endpoint is None:
+            raise ResourceNotFoundError("not found")
+        return self.endpoint
+
+    def begin_create_or_update(self, entity):
+        if hasattr(entity, "traffic"):
+            self.sent_endpoints.append(entity)
+            self.endpoint = entity
+        else:
+            self.sent_deployments.append(entity)
+            self.deployments.add(entity.name)
+        return done(entity)
+
+    def invoke(self, endpoint_name, deployment_name, request_file):
+        self.invoked.append((endpoint_name, deployment_name, request_file))
+        return json.dumps({"predictions": [1, 0], "model": {"name": "m", "version": "3"}})
+
+    # online_deployments
+    def list(self, endpoint_name):
+        return [SimpleNamespace(name=n) for n in sorted(self.deployments)]
+
+    def begin_delete(self, name, endpoint_name):
+        self.deleted.append(name)
+        self.deployments.discard(name)
+        return done()
+
+
+def fake_client(online):
+    environments = SimpleNamespace(
+        get=lambda name, version=None: SimpleNamespace(name=name), create_or_update=lambda e: e
+    )
+    return SimpleNamespace(online_endpoints=online, online_deployments=online, environments=environments)
+
+
+def existing_endpoint(repo_root, traffic, mirror=None):
+    endpoint = azureml.load_entity(repo_root / "endpoints" / "online" / "endpoint.yml")
+    endpoint.traffic, endpoint.mirror_traffic = dict(traffic), dict(mirror or {})
+    return endpoint
+
+
+def test_first_deployment_creates_the_endpoint_and_gets_all_traffic(repo_root):
+    online = FakeOnline()
+    rollout = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None)
+    sent = rollout.deploy("blue", "diabetes-classifier:3")
+    expected = azureml.load_entity(repo_root / "endpoints" / "online" / "blue.yml")
+    expected.model = "azureml:diabetes-classifier:3"
+    assert sent._to_dict() == expected._to_dict()
+    assert online.sent_endpoints[0]._to_dict()["name"] == "diabetes-endpoint"
+    assert online.endpoint.traffic == {"blue": 100}
+
+
+def test_a_second_deployment_starts_with_no_traffic_and_the_endpoint_is_not_rewritten(repo_root):
+    online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue"})
+    azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).deploy("green", "diabetes-classifier:4")
+    assert online.sent_endpoints == []
+    assert online.endpoint.traffic == {"blue": 100}
+    assert online.sent_deployments[0].model == "azureml:diabetes-classifier:4"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("blue=90,green=20", "must add up to 100, not 110"),
+        ("blue=90,green", "expected DEPLOYMENT=PERCENT"),
+        ("blue=100,red=0", "has no deployment(s) red"),
+    ],
+)
+def test_bad_traffic_is_refused_before_azure_is_called(repo_root, spec, message):
+    online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
+    with pytest.raises(MlopsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).set_traffic(spec)
+    assert online.sent_endpoints == []
+
+
+def test_shift_mirror_rollback_and_delete(repo_root):
+    online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
+    rollout = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None)
+    rollout.set_mirror("green=10")
+    assert online.endpoint.mirror_traffic == {"green": 10}
+    with pytest.raises(MlopsError, match="takes live traffic"):
+        rollout.set_mirror("blue=10")
+    rollout.set_traffic("blue=90,green=10")
+    assert online.endpoint.traffic == {"blue": 90, "green": 10}
+    with pytest.raises(MlopsError, match="still receives 90% of traffic"):
+        rollout.delete("blue")
+    rollout.rollback("blue")
+    assert online.endpoint.traffic == {"blue": 100, "green": 0} and online.endpoint.mirror_traffic == {}
+    rollout.delete("green")
+    assert online.deleted == ["green"]
+
+
+def test_smoke_test_invokes_one_deployment_directly(repo_root):
+    online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
+    request = repo_root / "endpoints" / "online" / "sample-request.json"
+    body = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).test("green", request)
+    assert online.invoked == [("diabetes-endpoint", "green", str(request))]
+    assert body["predictions"] == [1, 0]
+
+
+def test_smoke_test_fails_on_an_answer_without_predictions(repo_root):
+    online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
+    online.invoke = lambda **kwargs: json.dumps({"error": "boom"})
+    with pytest.raises(StepFailed, match="without predictions"):
+        azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).test(
+            "green", repo_root / "endpoints" / "online" / "sample-request.json"
+        )
+
+
+def test_model_reference_must_name_a_version():
+    assert azure.model_reference("diabetes-classifier:3") == "azureml:diabetes-classifier:3"
+    with pytest.raises(MlopsError, match="expected NAME:VERSION"):
+        azure.model_reference("diabetes-classifier")
+
+
+def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
+    endpoints = []
+    deployments = []
+    current = SimpleNamespace(defaults=SimpleNamespace(deployment_name=None), name="diabetes-batch")
+
+    def create_endpoint(entity):
+        endpoints.append(entity)
+        return done(entity)
+
+    client = SimpleNamespace(
+        environments=SimpleNamespace(get=lambda name, version=None: None, create_or_update=lambda e: e),
+        batch_endpoints=SimpleNamespace(begin_create_or_update=create_endpoint, get=lambda name: current),
+        batch_deployments=SimpleNamespace(begin_create_or_update=lambda e: (deployments.append(e), done(e))[1]),
+    )
+    azure.deploy_batch(client, repo_root, "diabetes-classifier:5", echo=lambda _: None)
+    expected = azureml.load_entity(repo_root / "endpoints" / "batch" / "deployment.yml")
+    expected.model = "azureml:diabetes-classifier:5"
+    assert deployments[0]._to_dict() == expected._to_dict()
+    assert endpoints[0]._to_dict() == azureml.load_entity(repo_root / "endpoints" / "batch" / "endpoint.yml")._to_dict()
+    assert current.defaults.deployment_name == "classifier"

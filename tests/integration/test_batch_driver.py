@@ -1,0 +1,149 @@
+"""The local batch driver runs endpoints/batch/score.py with Azure batch semantics: mini batches, retries,
+timeouts, error_threshold, append_row output written only on success."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from mlops import batch, serving
+from mlops.errors import StepFailed
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained):
+    results, _ = trained
+    state = results["better"].state
+    return serving.materialize(state, serving.resolve_model(state, "diabetes-classifier"))
+
+
+@pytest.fixture(scope="module")
+def settings(repo_root):
+    return batch.BatchSettings.from_yaml(repo_root / "endpoints" / "batch" / "deployment.yml")
+
+
+def quiet(_line):
+    pass
+
+
+def test_settings_come_from_the_deployment_yaml(settings):
+    assert (settings.mini_batch_size, settings.output_action, settings.output_file_name) == (
+        1,
+        "append_row",
+        "predictions.csv",
+    )
+    assert (settings.max_retries, settings.timeout_s, settings.error_threshold) == (3, 300.0, 5)
+    assert settings.environment_variables == {"ID_COLUMN": "patient_id"}
+
+
+def test_batch_output_equals_direct_predict_on_the_same_rows(repo_root, settings, model_dir, tmp_path):
+    source = repo_root / "data" / "production" / "drifted.csv"
+    summary = batch.run_batch(settings, model_dir, source, tmp_path / "out", tmp_path / "worker.log", echo=quiet)
+    output = pd.read_csv(summary.output)
+    folder = next(model_dir.rglob("MLmodel")).parent
+    model = mlflow.sklearn.load_model(str(folder))
+    features = mlflow.models.Model.load(str(folder)).signature.inputs.input_names()
+    rows = pd.read_csv(source)
+    assert output["patient_id"].tolist() == rows["patient_id"].tolist()
+    assert output["prediction"].tolist() == model.predict(rows[features]).tolist()
+    assert (
+        output["probability"].round(6).tolist()
+        == pd.Series(model.predict_proba(rows[features])[:, 1]).round(6).tolist()
+    )
+    assert set(output["model_name"]) == {"diabetes-classifier"} and set(output["model_version"]) == {2}
+    assert {"scored_at", "source_file"} <= set(output.columns)
+    assert (summary.succeeded, summary.failed, summary.rows) == (1, 0, len(rows))
+
+
+@pytest.fixture
+def mixed_folder(repo_root, tmp_path):
+    """Three files of 100 rows; the middle one lacks a feature column, so every attempt at it fails."""
+    rows = pd.read_csv(repo_root / "data" / "production" / "baseline.csv")
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    rows.iloc[:100].to_csv(folder / "a.csv", index=False)
+    rows.iloc[100:200].drop(columns=["bmi"]).to_csv(folder / "b.csv", index=False)
+    rows.iloc[200:300].to_csv(folder / "c.csv", index=False)
+    return folder
+
+
+def test_failed_mini_batch_is_retried_then_tolerated_within_the_error_threshold(
+    settings, model_dir, mixed_folder, tmp_path
+):
+    tolerant = dataclasses.replace(settings, max_retries=1, error_threshold=1)
+    summary = batch.run_batch(tolerant, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    assert (summary.succeeded, summary.failed, summary.retries, summary.rows) == (2, 1, 1, 200)
+    assert "b.csv" in summary.errors[0] and "missing column(s) ['bmi']" in summary.errors[0]
+    assert pd.read_csv(summary.output)["source_file"].unique().tolist() == ["a.csv", "c.csv"]
+
+
+def test_failures_beyond_the_error_threshold_fail_the_job_and_write_no_output(
+    settings, model_dir, mixed_folder, tmp_path
+):
+    strict = dataclasses.replace(settings, max_retries=0, error_threshold=0)
+    with pytest.raises(StepFailed, match="exceed error_threshold 0; no output written"):
+        batch.run_batch(strict, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    assert not (tmp_path / "out" / "predictions.csv").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no half-written files either
+
+
+def test_error_threshold_minus_one_ignores_all_failures(settings, model_dir, mixed_folder, tmp_path):
+    lenient = dataclasses.replace(settings, max_retries=0, error_threshold=-1)
+    summary = batch.run_batch(lenient, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    assert (summary.failed, summary.rows) == (1, 200)
+
+
+def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model_dir, tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "score.py").write_text(
+        "import time\nfrom pathlib import Path\nimport pandas as pd\n\n"
+        "def init():\n    pass\n\n"
+        "def run(mini_batch):\n"
+        "    if any('slow' in Path(p).name for p in mini_batch):\n        time.sleep(60)\n"
+        "    return pd.DataFrame({'file': [Path(p).name for p in mini_batch]})\n"
+    )
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("1-fast.csv", "2-slow.csv", "3-fast.csv"):
+        (inputs / name).write_text("x\n1\n")
+    hanging = dataclasses.replace(settings, code_dir=code, scoring_script="score.py", timeout_s=1.0, max_retries=0)
+    summary = batch.run_batch(hanging, model_dir, inputs, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    assert (summary.succeeded, summary.failed) == (2, 1)
+    assert "no result within the 1s timeout" in summary.errors[0]
+    assert pd.read_csv(summary.output)["file"].tolist() == ["1-fast.csv", "3-fast.csv"]
+
+
+def test_init_failure_is_reported_once_with_its_reason(settings, tmp_path):
+    empty_model_dir = tmp_path / "azureml-models" / "m" / "1"
+    empty_model_dir.mkdir(parents=True)
+    source = tmp_path / "one.csv"
+    source.write_text("x\n1\n")
+    with pytest.raises(StepFailed, match="init\\(\\) failed: RuntimeError: no MLflow model"):
+        batch.run_batch(settings, empty_model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+
+
+def test_scoring_code_cannot_import_the_project_package(settings, model_dir, tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "score.py").write_text("import mlops\n\ndef init():\n    pass\n\ndef run(mini_batch):\n    return []\n")
+    source = tmp_path / "one.csv"
+    source.write_text("x\n1\n")
+    guarded = dataclasses.replace(settings, code_dir=code, scoring_script="score.py")
+    with pytest.raises(StepFailed, match="No module named 'mlops'"):
+        batch.run_batch(guarded, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+
+
+def test_input_checks(tmp_path):
+    with pytest.raises(batch.MlopsError, match="no such file or folder"):
+        batch.input_files(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(batch.MlopsError, match="has no files"):
+        batch.input_files(tmp_path / "empty")
+    assert batch.mini_batches([Path("a"), Path("b"), Path("c")], 2) == [[Path("a"), Path("b")], [Path("c")]]
