@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from azureml.contrib.services.aml_request import AMLRequest, rawhttp
 from azureml.contrib.services.aml_response import AMLResponse
@@ -104,25 +105,30 @@ class ScoringService:
         return pd.DataFrame(features)
 
     def predict(self, features: pd.DataFrame) -> dict[str, Any]:
-        predictions = self.model.predict(features)
-        result: dict[str, Any] = {"predictions": [plain(v) for v in predictions]}
-        if hasattr(self.model, "predict_proba"):
-            result["classes"] = [plain(c) for c in self.model.classes_]
-            result["probabilities"] = [[round(float(p), 6) for p in row] for row in self.model.predict_proba(features)]
-        return result
+        if not hasattr(self.model, "predict_proba"):
+            return {"predictions": [plain(v) for v in self.model.predict(features)]}
+        # One pass through the pipeline: a scikit-learn classifier's predict is the class of highest probability.
+        probabilities = self.model.predict_proba(features)
+        classes = self.model.classes_
+        return {
+            "predictions": [plain(v) for v in classes[probabilities.argmax(axis=1)]],
+            "classes": [plain(c) for c in classes],
+            "probabilities": [[round(float(p), 6) for p in row] for row in probabilities],
+        }
 
 
-def convert(name: str, type_name: str, values: pd.Series) -> pd.Series:
+def convert(name: str, type_name: str, values: pd.Series) -> np.ndarray | pd.Series:
+    """One column to its signature type; None/NaN stay missing (the model's imputers fill them)."""
     if type_name in NUMERIC_TYPES:
         bad = [v for v in values if not (is_missing(v) or (isinstance(v, int | float) and not isinstance(v, bool)))]
         if bad:
             raise BadRequest(400, f"column '{name}' expects numbers, got {bad[0]!r}")
-        return pd.to_numeric(values.map(lambda v: None if is_missing(v) else v), errors="raise").astype("float64")
+        return np.array([np.nan if is_missing(v) else float(v) for v in values], dtype="float64")
     if type_name in STRING_TYPES:
         bad = [v for v in values if not (is_missing(v) or isinstance(v, str))]
         if bad:
             raise BadRequest(400, f"column '{name}' expects strings, got {bad[0]!r}")
-        return values.map(lambda v: None if is_missing(v) else v).astype(object)
+        return np.array([None if is_missing(v) else v for v in values], dtype=object)
     return values
 
 
