@@ -8,6 +8,7 @@ unchanged deterministic steps are served from the cache.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,7 @@ def test_mlops_run_prints_the_summary(runs, capsys, monkeypatch):
     assert "metrics (test split): accuracy" in out
     assert "not registered" in out
     assert "MLflow UI:" in out
+    assert "served diabetes-classifier:2 on 127.0.0.1 (stopped): smoke-tested sample-request" in out
+    for asset in ("diabetes-production-baseline", "diabetes-production-drifted"):
+        line = next(line for line in out.splitlines() if line.startswith(f"batch predictions ({asset}): "))
+        assert Path(line.split(": ", 1)[1]).is_file()
