@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: run test lint format validate clean bench lock
+.PHONY: run test lint format validate clean bench lock infra-check
+
+# checkov lives in its own venv: its pins clash with lock.txt. Rebuilt when its lock is newer, like .venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-from-lock
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	rm -rf $(VENV)
@@ -17,8 +21,25 @@ $(STAMP): requirements/lock.txt pyproject.toml
 run: $(STAMP)  ## train on the sample data locally, then print a summary
 	$(BIN)/mlops run
 
-test: lint  ## lint, then the full test suite
+test: lint infra-check  ## lint, the offline infrastructure checks, then the full test suite
 	$(BIN)/python -m pytest
+
+$(CHECKOV_STAMP): requirements/checkov-lock.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-deps -r requirements/checkov-lock.txt
+	$(CHECKOV_VENV)/bin/python -m pip check
+	touch $(CHECKOV_STAMP)
+
+# Every .bicep file must parse (with our pycep-parser and with checkov's own, because checkov skips a file it cannot
+# parse and still exits 0), then checkov must report 0 failed checks; skips are justified next to each resource.
+# CKV_AZURE_189 is also skipped here: checkov 3.3.30 crashes on it (a traceback, no result) when publicNetworkAccess
+# is a parameter; the skip and its reason stand in infra/modules/key-vault.bicep, and tests/contract/test_infra.py
+# checks the setting.
+infra-check: $(STAMP) $(CHECKOV_STAMP)  ## offline Bicep checks: syntax (pycep-parser) and checkov
+	$(BIN)/python infra/check_bicep.py infra
+	$(CHECKOV_VENV)/bin/python infra/check_bicep.py infra
+	$(CHECKOV_VENV)/bin/checkov -d infra --framework bicep --skip-download --compact --quiet --skip-check CKV_AZURE_189
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

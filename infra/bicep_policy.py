@@ -1,0 +1,520 @@
+"""The security and cost contract of the Bicep templates, as checks over pycep-parser's JSON.
+
+Each check takes parsed templates (dicts from check_bicep.parse_bicep) and returns a list of problems, empty when
+the template complies, so tests/contract/test_infra.py runs them on infra/ and tests/negative runs them on broken
+copies. checkov covers generic rules; these cover what this template promises (see infra/README.md) and what
+checkov cannot see because it does not evaluate parameters.
+
+`Scope` evaluates the small subset of Bicep expressions the templates use for wiring (parameters, variables,
+`cond ? a : b`, `==`, `!=`, `!`, `&&`, `||`, `empty()`, property access, string interpolation of names), so a
+check can ask "with enableNetworkIsolation = true, what publicNetworkAccess does the storage account get?".
+Anything else evaluates to UNKNOWN. pycep-parser writes a reference to a parameter and a string literal the same
+way ("x"); a string that names a parameter or variable in scope is read as the reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BUILT_IN_ROLES = {
+    "f6c7c914-8db3-469d-8ca1-694a8f32e121": "AzureML Data Scientist",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+}
+
+# Preview API versions allowed, with the reason. Resource-level diagnostic settings have no GA API version that
+# supports `categoryGroup` and metric categories: the only GA one (2016-09-01) is the legacy 'service' setting.
+ALLOWED_PREVIEW_API_VERSIONS = {
+    ("Microsoft.Insights/diagnosticSettings", "2021-05-01-preview"): "no GA version for resource diagnostic settings",
+}
+
+PRIVATE_DNS_ZONES = {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading templates
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def resources(template: dict[str, Any], type_: str | None = None) -> dict[str, dict[str, Any]]:
+    """Declared (not `existing`) resources, optionally of one type (case-insensitive)."""
+    return {
+        name: resource
+        for name, resource in template.get("resources", {}).items()
+        if not resource.get("existing") and (type_ is None or resource.get("type", "").lower() == type_.lower())
+    }
+
+
+def body(resource_or_module: dict[str, Any]) -> dict[str, Any]:
+    """The object after `=`, unwrapped from `if (...)` and `[for ...]`."""
+    config = resource_or_module.get("config", {})
+    while isinstance(config, dict) and "config" in config and ("condition" in config or "loop_type" in config):
+        config = config["config"]
+    return config
+
+
+def condition(resource_or_module: dict[str, Any]) -> Any:
+    """The `if (...)` expression, or True when it is always deployed."""
+    config = resource_or_module.get("config", {})
+    cond = config.get("condition") if isinstance(config, dict) else None
+    return True if cond is None else cond
+
+
+def dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def parse_bicepparam_values(text: str) -> dict[str, str]:
+    """`param name = value` lines of a .bicepparam file (values as written: true, 'text', 4)."""
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*param\s+(\w+)\s*=\s*(.+?)\s*$", line.split("//", 1)[0])
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evaluating the wiring
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """Parameters and variables of one template, with some parameters set (like a deployment's parameter file)."""
+
+    template: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def has(self, name: str) -> bool:
+        return name in self.template.get("parameters", {}) or name in self.template.get("variables", {})
+
+    def lookup(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        if name not in self._cache:
+            self._cache[name] = UNKNOWN  # guards against cycles
+            params, variables = self.template.get("parameters", {}), self.template.get("variables", {})
+            if name in params:
+                self._cache[name] = self.eval(params[name]["default"]) if "default" in params[name] else UNKNOWN
+            elif name in variables:
+                self._cache[name] = self.eval(variables[name].get("value"))
+        return self._cache[name]
+
+    def eval(self, expr: Any) -> Any:
+        if expr is None or isinstance(expr, bool | int | float):
+            return expr
+        if isinstance(expr, str):
+            if self.has(expr):
+                return self.lookup(expr)
+            if "${" in expr:
+                return self._interpolate(expr)
+            return expr
+        if isinstance(expr, list):
+            return [self.eval(item) for item in expr]
+        if isinstance(expr, dict):
+            if set(expr) == {"operator"}:
+                return self._operator(expr["operator"])
+            if set(expr) == {"function"}:
+                return self._function(expr["function"])
+            if "loop_type" in expr:
+                return UNKNOWN
+            return {key.strip("'"): self.eval(value) for key, value in expr.items()}
+        return UNKNOWN
+
+    def _interpolate(self, text: str) -> Any:
+        parts = []
+        for name in INTERPOLATION.findall(text):
+            value = self.lookup(name.strip()) if self.has(name.strip()) else UNKNOWN
+            if value is UNKNOWN:
+                return UNKNOWN
+            parts.append(str(value).lower() if isinstance(value, bool) else str(value))
+        pieces = iter(parts)
+        return INTERPOLATION.sub(lambda _: next(pieces), text)
+
+    def _operator(self, op: dict[str, Any]) -> Any:
+        kind, operands = op.get("type"), op.get("operands", {})
+        if kind == "conditional":
+            test = self.eval(operands.get("condition"))
+            if test is True:
+                return self.eval(operands.get("true_value"))
+            if test is False:
+                return self.eval(operands.get("false_value"))
+            return UNKNOWN
+        if kind == "property_accessor":
+            return self._access(operands)
+        values = [self.eval(v) for v in operands.values()]
+        if any(v is UNKNOWN for v in values):
+            return UNKNOWN
+        if kind == "not":
+            return not values[0]
+        if kind == "and":
+            return all(values)
+        if kind == "or":
+            return any(values)
+        if kind == "equals":
+            return values[0] == values[1]
+        if kind == "not_equals":
+            return values[0] != values[1]
+        return UNKNOWN
+
+    def _access(self, operands: dict[str, Any]) -> Any:
+        path: list[str] = []
+        right = operands.get("operand_2")
+        while isinstance(right, dict) and dig(right, "operator", "type") == "property_accessor":
+            inner = right["operator"]["operands"]
+            path.append(inner.get("operand_1"))
+            right = inner.get("operand_2")
+        path.append(right)
+        value = self.eval(operands.get("operand_1"))
+        for key in path:
+            if not isinstance(key, str) or not isinstance(value, dict) or key not in value:
+                return UNKNOWN
+            value = value[key]
+        return value
+
+    def _function(self, fn: dict[str, Any]) -> Any:
+        kind, args = fn.get("type"), [self.eval(v) for v in fn.get("parameters", {}).values()]
+        if not args or any(a is UNKNOWN for a in args):
+            return UNKNOWN
+        if kind == "empty":
+            return len(args[0]) == 0 if isinstance(args[0], str | list | dict) else args[0] is None
+        if kind == "take" and isinstance(args[0], str | list) and isinstance(args[1], int):
+            return args[0][: args[1]]
+        if kind == "to_lower" and isinstance(args[0], str):
+            return args[0].lower()
+        if kind == "replace" and all(isinstance(a, str) for a in args[:3]):
+            return args[0].replace(args[1], args[2])
+        return UNKNOWN
+
+
+@dataclass
+class Deployment:
+    """main.bicep plus its local modules, evaluated for one set of parameter values."""
+
+    main: dict[str, Any]
+    modules: dict[str, dict[str, Any]]  # module path as written in main.bicep -> parsed module
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def with_values(self, **values: Any) -> Deployment:
+        return Deployment(self.main, self.modules, {**self.values, **values})
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.main, dict(self.values))
+
+    def module_deployed(self, symbol: str) -> Any:
+        return self.scope.eval(condition(self.main["modules"][symbol]))
+
+    def module_scope(self, symbol: str) -> Scope:
+        module = self.main["modules"][symbol]
+        params = {name: self.scope.eval(expr) for name, expr in (body(module).get("params") or {}).items()}
+        return Scope(self.modules[module["detail"]["path"]], params)
+
+    def resource(self, module_symbol: str, resource_symbol: str) -> dict[str, Any]:
+        """The resource's body with every expression evaluated (UNKNOWN where it depends on other resources)."""
+        scope = self.module_scope(module_symbol)
+        return scope.eval(body(scope.template["resources"][resource_symbol]))
+
+    def resource_deployed(self, module_symbol: str, resource_symbol: str) -> Any:
+        scope = self.module_scope(module_symbol)
+        return scope.eval(condition(scope.template["resources"][resource_symbol]))
+
+
+def load_deployment(main_path: Path, parse) -> Deployment:
+    """Parse main.bicep and every local module it references (`parse` is check_bicep.parse_bicep)."""
+    main = parse(main_path)
+    modules = {}
+    for module in main.get("modules", {}).values():
+        path = module.get("detail", {}).get("path")
+        if module.get("type") == "local" and path and (main_path.parent / path).is_file():
+            modules[path] = parse(main_path.parent / path)
+    return Deployment(main, modules)
+
+
+def find_module(deployment: Deployment, resource_type: str) -> list[tuple[str, str]]:
+    """(module symbol, resource symbol) of every declared resource of a type, across main's modules."""
+    found = []
+    for symbol, module in deployment.main.get("modules", {}).items():
+        template = deployment.modules.get(module.get("detail", {}).get("path"), {})
+        found += [(symbol, name) for name in resources(template, resource_type)]
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks on one template (literal values: a secure setting must not depend on a parameter)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _expect(problems: list[str], where: str, actual: Any, expected: Any, key: str) -> None:
+    if actual != expected or type(actual) is not type(expected):
+        problems.append(f"{where}: {key} is {actual!r}, expected {expected!r}")
+
+
+def key_vault_problems(template: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, resource in resources(template, "Microsoft.KeyVault/vaults").items():
+        props = body(resource).get("properties", {})
+        for key in ("enableRbacAuthorization", "enableSoftDelete", "enablePurgeProtection"):
+            _expect(problems, f"key vault {name}", props.get(key), True, key)
+    return problems
+
+
+def container_registry_problems(template: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, resource in resources(template, "Microsoft.ContainerRegistry/registries").items():
+        props = body(resource).get("properties", {})
+        _expect(problems, f"registry {name}", props.get("adminUserEnabled"), False, "adminUserEnabled")
+    return problems
+
+
+def storage_problems(template: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, resource in resources(template, "Microsoft.Storage/storageAccounts").items():
+        props = body(resource).get("properties", {})
+        for key, expected in (
+            ("allowBlobPublicAccess", False),
+            ("minimumTlsVersion", "TLS1_2"),
+            ("supportsHttpsTrafficOnly", True),
+            ("allowCrossTenantReplication", False),
+        ):
+            _expect(problems, f"storage {name}", props.get(key), expected, key)
+    return problems
+
+
+def managed_identity_problems(template: dict[str, Any]) -> list[str]:
+    """The workspace and every compute cluster run as a system-assigned managed identity."""
+    problems: list[str] = []
+    targets = dict(resources(template, "Microsoft.MachineLearningServices/workspaces"))
+    for name, resource in resources(template, "Microsoft.MachineLearningServices/workspaces/computes").items():
+        if dig(body(resource), "properties", "computeType") == "AmlCompute":
+            targets[name] = resource
+    for name, resource in targets.items():
+        identity_type = dig(body(resource), "identity", "type")
+        if not (isinstance(identity_type, str) and "SystemAssigned" in identity_type):
+            problems.append(f"{name}: identity.type is {identity_type!r}, expected a SystemAssigned identity")
+    return problems
+
+
+def compute_cost_problems(template: dict[str, Any]) -> list[str]:
+    """Clusters scale to zero and release idle nodes; instances shut down when idle; no local auth or public SSH."""
+    problems: list[str] = []
+    for name, resource in resources(template, "Microsoft.MachineLearningServices/workspaces/computes").items():
+        props = body(resource).get("properties", {})
+        inner = props.get("properties", {})
+        _expect(problems, f"compute {name}", props.get("disableLocalAuth"), True, "disableLocalAuth")
+        if props.get("computeType") == "AmlCompute":
+            scale = inner.get("scaleSettings", {})
+            _expect(problems, f"cluster {name}", scale.get("minNodeCount"), 0, "scaleSettings.minNodeCount")
+            idle = scale.get("nodeIdleTimeBeforeScaleDown")
+            if not (isinstance(idle, str) and idle.startswith("PT")):
+                problems.append(f"cluster {name}: scaleSettings.nodeIdleTimeBeforeScaleDown {idle!r} is not ISO 8601")
+            _expect(problems, f"cluster {name}", inner.get("remoteLoginPortPublicAccess"), "Disabled", "ssh")
+        elif props.get("computeType") == "ComputeInstance":
+            idle = inner.get("idleTimeBeforeShutdown")
+            if not (isinstance(idle, str) and idle.startswith("PT")):
+                problems.append(f"instance {name}: idleTimeBeforeShutdown {idle!r} is not an ISO 8601 duration")
+            _expect(problems, f"instance {name}", dig(inner, "sshSettings", "sshPublicAccess"), "Disabled", "ssh")
+    return problems
+
+
+def role_assignment_problems(template: dict[str, Any]) -> list[str]:
+    """guid(scope, principal, role) names, built-in roles, ServicePrincipal principals and a description each."""
+    problems: list[str] = []
+    scope = Scope(template)
+    for name, resource in resources(template, "Microsoft.Authorization/roleAssignments").items():
+        config = body(resource)
+        props = config.get("properties", {})
+        description = props.get("description")
+        if not (isinstance(description, str) and " " in description.strip()):
+            problems.append(f"role assignment {name}: no description saying why it exists")
+        guid = dig(config, "name", "function")
+        if not (guid and guid.get("type") == "guid" and len(guid.get("parameters", {})) == 3):
+            problems.append(f"role assignment {name}: name is not guid(scope, principal, role)")
+        role = dig(props, "roleDefinitionId", "function")
+        role_id = scope.eval(dig(role, "parameters", "resource_name_1")) if role else UNKNOWN
+        if not role or role.get("type") != "subscription_resource_id" or role_id not in BUILT_IN_ROLES:
+            problems.append(f"role assignment {name}: roleDefinitionId is not a known built-in role ({role_id!r})")
+        _expect(problems, f"role assignment {name}", props.get("principalType"), "ServicePrincipal", "principalType")
+    return problems
+
+
+def role_assignment_comment_problems(text: str) -> list[str]:
+    """Each role assignment is preceded by a `//` comment (the why, for readers of the template)."""
+    problems = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"^resource\s+(\w+)\s+'Microsoft\.Authorization/roleAssignments@", line.strip())
+        if match and (i == 0 or not lines[i - 1].strip().startswith("//")):
+            problems.append(f"role assignment {match.group(1)} (line {i + 1}): no comment above it")
+    return problems
+
+
+def api_version_problems(template: dict[str, Any]) -> list[str]:
+    """No preview API versions, except the allow-listed ones (with their reason)."""
+    problems = []
+    for name, resource in template.get("resources", {}).items():
+        key = (resource.get("type", ""), resource.get("api_version", ""))
+        if "preview" in key[1].lower() and key not in ALLOWED_PREVIEW_API_VERSIONS:
+            problems.append(f"{name}: {key[0]}@{key[1]} is a preview API version")
+    return problems
+
+
+def missing_module_files(main_path: Path, template: dict[str, Any]) -> list[str]:
+    return [
+        f"module {symbol}: {module['detail']['path']} not found"
+        for symbol, module in template.get("modules", {}).items()
+        if module.get("type") == "local" and not (main_path.parent / module["detail"]["path"]).is_file()
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks on the whole deployment (wiring from main.bicep's switches into the modules)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def network_isolation_problems(deployment: Deployment, isolated: bool) -> list[str]:
+    """What enableNetworkIsolation must do to every public endpoint, the managed network and the private endpoint."""
+    problems: list[str] = []
+    d = deployment.with_values(enableNetworkIsolation=isolated)
+    public = "Disabled" if isolated else "Enabled"
+    mode = "AllowOnlyApprovedOutbound" if isolated else "Disabled"
+
+    def expect(where: str, actual: Any, expected: Any, key: str) -> None:
+        _expect(problems, f"isolation={isolated}: {where}", actual, expected, key)
+
+    for module, res in find_module(d, "Microsoft.MachineLearningServices/workspaces"):
+        props = d.resource(module, res).get("properties", {})
+        expect(f"workspace {res}", props.get("publicNetworkAccess"), public, "publicNetworkAccess")
+        expect(f"workspace {res}", dig(props, "managedNetwork", "isolationMode"), mode, "managedNetwork.isolationMode")
+    for type_, label in (
+        ("Microsoft.Storage/storageAccounts", "storage"),
+        ("Microsoft.KeyVault/vaults", "key vault"),
+        ("Microsoft.ContainerRegistry/registries", "registry"),
+    ):
+        for module, res in find_module(d, type_):
+            config = d.resource(module, res)
+            expect(f"{label} {res}", dig(config, "properties", "publicNetworkAccess"), public, "publicNetworkAccess")
+            if label != "registry":
+                acl = dig(config, "properties", "networkAcls", "defaultAction")
+                expect(f"{label} {res}", acl, "Deny" if isolated else "Allow", "networkAcls.defaultAction")
+            elif isolated:
+                expect(f"{label} {res}", dig(config, "sku", "name"), "Premium", "sku.name")
+    for module, res in find_module(d, "Microsoft.MachineLearningServices/workspaces/computes"):
+        inner = dig(d.resource(module, res), "properties", "properties") or {}
+        expect(f"compute {res}", inner.get("enableNodePublicIp"), not isolated, "enableNodePublicIp")
+    endpoints = find_module(d, "Microsoft.Network/privateEndpoints")
+    zones = find_module(d, "Microsoft.Network/privateDnsZones")
+    if not endpoints or not zones:
+        problems.append("no private endpoint or private DNS zone module")
+    for module, _ in endpoints + zones + find_module(d, "Microsoft.Network/virtualNetworks"):
+        expect(f"module {module}", d.module_deployed(module), isolated, "deployed")
+    for module, res in endpoints:
+        groups = [
+            group
+            for conn in dig(d.resource(module, res), "properties", "privateLinkServiceConnections") or []
+            for group in dig(conn, "properties", "groupIds") or []
+        ]
+        if "amlworkspace" not in groups:
+            problems.append(f"private endpoint {res}: groupIds {groups} lack 'amlworkspace'")
+    for module, _ in zones[:1]:
+        names = set(d.module_scope(module).lookup("privateDnsZoneNames") or [])
+        if names != PRIVATE_DNS_ZONES:
+            problems.append(f"module {module}: private DNS zones {sorted(names)} != {sorted(PRIVATE_DNS_ZONES)}")
+    return problems
+
+
+def shared_key_problems(deployment: Deployment, allow_shared_key: bool) -> list[str]:
+    """allowStorageSharedKeyAccess=false refuses keys on the account and switches Azure ML to identity access."""
+    problems: list[str] = []
+    d = deployment.with_values(allowStorageSharedKeyAccess=allow_shared_key)
+    where = f"shared keys={allow_shared_key}"
+    for module, res in find_module(d, "Microsoft.Storage/storageAccounts"):
+        actual = dig(d.resource(module, res), "properties", "allowSharedKeyAccess")
+        _expect(problems, f"{where}: storage {res}", actual, allow_shared_key, "allowSharedKeyAccess")
+    for module, res in find_module(d, "Microsoft.MachineLearningServices/workspaces"):
+        actual = dig(d.resource(module, res), "properties", "systemDatastoresAuthMode")
+        expected = "AccessKey" if allow_shared_key else "Identity"
+        _expect(problems, f"{where}: workspace {res}", actual, expected, "systemDatastoresAuthMode")
+    return problems
+
+
+def ci_role_problems(deployment: Deployment) -> list[str]:
+    """An empty ciPrincipalId deploys no CI role assignment; a set one deploys AzureML Data Scientist."""
+    problems: list[str] = []
+    for principal, expected in (("", False), ("00000000-0000-0000-0000-000000000001", True)):
+        d = deployment.with_values(ciPrincipalId=principal)
+        data_scientist = False
+        for module, res in find_module(d, "Microsoft.Authorization/roleAssignments"):
+            config = d.resource(module, res)
+            if config.get("properties", {}).get("principalId") != principal:
+                continue
+            deployed = d.resource_deployed(module, res)
+            if not expected and deployed is not False:
+                problems.append(f"ciPrincipalId='': {res} is deployed ({deployed!r})")
+            raw = dig(body(d.module_scope(module).template["resources"][res]), "properties", "roleDefinitionId")
+            role_id = d.module_scope(module).eval(dig(raw, "function", "parameters", "resource_name_1"))
+            if BUILT_IN_ROLES.get(role_id) == "AzureML Data Scientist":
+                data_scientist = True
+                if expected and deployed is not True:
+                    problems.append(f"ciPrincipalId set: {res} (AzureML Data Scientist) is not deployed ({deployed!r})")
+        if expected and not data_scientist:
+            problems.append("ciPrincipalId set: no AzureML Data Scientist assignment for the CI principal")
+    return problems
+
+
+def compute_twin_problems(
+    cluster_yaml: dict[str, Any], instance_yaml: dict[str, Any], deployment: Deployment
+) -> list[str]:
+    """infra/azureml/compute-*.yml (the `az ml compute create` twins) equal the Bicep defaults."""
+    problems: list[str] = []
+    cluster_name = deployment.scope.lookup("computeClusterName")
+    cluster = dig(deployment.resource("computeCluster", "cluster"), "properties", "properties") or {}
+    scale = cluster.get("scaleSettings", {})
+    tiers = {"dedicated": "Dedicated", "low_priority": "LowPriority"}
+    idle = cluster_yaml.get("idle_time_before_scale_down")
+    for key, yaml_value, bicep_value in (
+        ("name", cluster_yaml.get("name"), cluster_name),
+        ("size", cluster_yaml.get("size"), cluster.get("vmSize")),
+        ("min_instances", cluster_yaml.get("min_instances"), scale.get("minNodeCount")),
+        ("max_instances", cluster_yaml.get("max_instances"), scale.get("maxNodeCount")),
+        ("idle_time_before_scale_down", f"PT{idle}S", scale.get("nodeIdleTimeBeforeScaleDown")),
+        ("tier", tiers.get(cluster_yaml.get("tier")), cluster.get("vmPriority")),
+        ("identity.type", dig(cluster_yaml, "identity", "type"), "system_assigned"),
+    ):
+        if yaml_value != bicep_value:
+            problems.append(f"compute-cluster.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
+    instance = (
+        dig(
+            deployment.with_values(deployComputeInstance=True).resource("computeInstance", "instance"),
+            "properties",
+            "properties",
+        )
+        or {}
+    )
+    minutes = instance_yaml.get("idle_time_before_shutdown_minutes")
+    for key, yaml_value, bicep_value in (
+        ("size", instance_yaml.get("size"), instance.get("vmSize")),
+        ("idle_time_before_shutdown_minutes", f"PT{minutes}M", instance.get("idleTimeBeforeShutdown")),
+    ):
+        if yaml_value != bicep_value:
+            problems.append(f"compute-instance.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
+    return problems

@@ -1,0 +1,342 @@
+"""The offline infrastructure checks fail when they should, naming the file and the setting.
+
+A Bicep syntax error makes infra/check_bicep.py (and so `make infra-check`) fail with the file's name: checkov alone
+would skip the file and pass. An insecure template, a broken wiring or a drifted twin makes the matching check in
+infra/bicep_policy.py report it. Each case starts from a copy of the real infra/ folder and breaks one thing; the
+fixtures in tests/fixtures/infra/ are small stand-alone broken files.
+
+(Named test_bad_infra.py, not test_infra.py: pytest cannot collect two test modules with the same basename from
+folders without __init__.py.)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+FIXTURES = REPO / "tests" / "fixtures" / "infra"
+
+
+def load_infra_module(name: str) -> ModuleType:
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, INFRA / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+check_bicep = load_infra_module("check_bicep")
+policy = load_infra_module("bicep_policy")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Syntax: check_bicep.py
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def run_check_bicep(*targets: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(INFRA / "check_bicep.py"), *map(str, targets)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=60)
+
+
+def test_a_syntax_error_fails_check_bicep_naming_the_file():
+    result = run_check_bicep(FIXTURES / "syntax-error.bicep")
+    assert result.returncode == 1
+    assert f"FAIL {FIXTURES / 'syntax-error.bicep'}: UnexpectedToken" in result.stdout
+    assert "1 failed" in result.stdout
+
+
+def test_in_a_folder_only_the_broken_file_is_reported(tmp_path):
+    shutil.copytree(INFRA, tmp_path / "infra", ignore=shutil.ignore_patterns("__pycache__", "*.py", "azureml"))
+    broken = tmp_path / "infra" / "modules" / "storage.bicep"
+    broken.write_text(broken.read_text().replace("resource storage 'Microsoft", "resource storage = 'Microsoft", 1))
+    result = run_check_bicep(tmp_path / "infra")
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and failed[0].startswith(f"FAIL {broken}:")
+
+
+def test_a_valid_file_passes_check_bicep():
+    assert run_check_bicep(INFRA / "modules" / "log-analytics.bicep").returncode == 0
+
+
+def test_the_insecure_fixture_parses_but_fails_the_registry_check():
+    assert run_check_bicep(FIXTURES / "insecure-registry.bicep").returncode == 0
+    template = check_bicep.parse_bicep(FIXTURES / "insecure-registry.bicep")
+    problems = policy.container_registry_problems(template)
+    assert problems == ["registry registry: adminUserEnabled is True, expected False"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parameter files
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("using 'main.bicep'\nparam enableNetworkIsolaton = true\n", "param enableNetworkIsolaton: not declared"),
+        ("param enableNetworkIsolation = true\n", "no `using"),
+        ("using 'mian.bicep'\nparam prefix = 'x'\n", "using 'mian.bicep': file not found"),
+        ("using 'main.bicep'\nparam prefix = 'a'\nparam prefix = 'b'\n", "param prefix: set twice"),
+    ],
+    ids=["unknown param", "no using", "missing template", "param twice"],
+)
+def test_a_bad_parameter_file_is_reported(tmp_path, text, expected):
+    shutil.copy2(INFRA / "main.bicep", tmp_path / "main.bicep")
+    (tmp_path / "bad.bicepparam").write_text(text)
+    problems = check_bicep.bicepparam_problems(tmp_path / "bad.bicepparam")
+    assert any(expected in p for p in problems), problems
+    assert run_check_bicep(tmp_path / "bad.bicepparam").returncode == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Secure settings and wiring: one broken copy of infra/ per case
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
+    root = tmp_path / "infra"
+    shutil.copytree(INFRA, root, ignore=shutil.ignore_patterns("__pycache__"))
+    path = root / relative
+    text = path.read_text()
+    assert old in text, f"{relative} no longer contains {old!r}: update this case"
+    path.write_text(text.replace(old, new, 1))
+    return root
+
+
+def on_template(check: Callable, relative: str) -> Callable[[Path], list[str]]:
+    return lambda root: check(check_bicep.parse_bicep(root / relative))
+
+
+def on_text(check: Callable, relative: str) -> Callable[[Path], list[str]]:
+    return lambda root: check((root / relative).read_text())
+
+
+def on_deployment(check: Callable, *args) -> Callable[[Path], list[str]]:
+    return lambda root: check(policy.load_deployment(root / "main.bicep", check_bicep.parse_bicep), *args)
+
+
+KV, ACR, ST = "modules/key-vault.bicep", "modules/container-registry.bicep", "modules/storage.bicep"
+CLUSTER, INSTANCE, ROLES = (
+    "modules/compute-cluster.bicep",
+    "modules/compute-instance.bicep",
+    "modules/role-assignments.bicep",
+)
+WS, MAIN = "modules/workspace.bicep", "main.bicep"
+
+CASES = {
+    "key vault purge protection off": (
+        KV,
+        "enablePurgeProtection: true",
+        "enablePurgeProtection: false",
+        on_template(policy.key_vault_problems, KV),
+        "enablePurgeProtection is False",
+    ),
+    "key vault access policies": (
+        KV,
+        "enableRbacAuthorization: true",
+        "enableRbacAuthorization: false",
+        on_template(policy.key_vault_problems, KV),
+        "enableRbacAuthorization is False",
+    ),
+    "registry admin user on": (
+        ACR,
+        "adminUserEnabled: false",
+        "adminUserEnabled: true",
+        on_template(policy.container_registry_problems, ACR),
+        "adminUserEnabled is True",
+    ),
+    "storage TLS 1.0": (
+        ST,
+        "minimumTlsVersion: 'TLS1_2'",
+        "minimumTlsVersion: 'TLS1_0'",
+        on_template(policy.storage_problems, ST),
+        "minimumTlsVersion is 'TLS1_0'",
+    ),
+    "storage public blobs": (
+        ST,
+        "allowBlobPublicAccess: false",
+        "allowBlobPublicAccess: true",
+        on_template(policy.storage_problems, ST),
+        "allowBlobPublicAccess is True",
+    ),
+    "storage HTTPS only from a parameter": (
+        ST,
+        "supportsHttpsTrafficOnly: true",
+        "supportsHttpsTrafficOnly: httpsOnly",
+        on_template(policy.storage_problems, ST),
+        "supportsHttpsTrafficOnly is 'httpsOnly'",
+    ),
+    "cluster keeps a node": (
+        CLUSTER,
+        "minNodeCount: 0",
+        "minNodeCount: 1",
+        on_template(policy.compute_cost_problems, CLUSTER),
+        "minNodeCount is 1",
+    ),
+    "cluster never scales down": (
+        CLUSTER,
+        "        nodeIdleTimeBeforeScaleDown: 'PT${idleSecondsBeforeScaleDown}S'\n",
+        "",
+        on_template(policy.compute_cost_problems, CLUSTER),
+        "nodeIdleTimeBeforeScaleDown None",
+    ),
+    "cluster without managed identity": (
+        CLUSTER,
+        "type: 'SystemAssigned'",
+        "type: 'None'",
+        on_template(policy.managed_identity_problems, CLUSTER),
+        "identity.type is 'None'",
+    ),
+    "workspace without managed identity": (
+        WS,
+        "type: 'SystemAssigned'",
+        "type: 'UserAssigned'",
+        on_template(policy.managed_identity_problems, WS),
+        "identity.type is 'UserAssigned'",
+    ),
+    "instance never shuts down": (
+        INSTANCE,
+        "      idleTimeBeforeShutdown: 'PT${idleMinutesBeforeShutdown}M'\n",
+        "",
+        on_template(policy.compute_cost_problems, INSTANCE),
+        "idleTimeBeforeShutdown None",
+    ),
+    "role assignment without description": (
+        ROLES,
+        "    description: 'Compute cluster: pull environment images (the registry admin user is disabled).'\n",
+        "",
+        on_template(policy.role_assignment_problems, ROLES),
+        "clusterAcrPull: no description",
+    ),
+    "role assignment with a fixed name": (
+        ROLES,
+        "name: guid(registry.id, clusterPrincipalId, roles.acrPull)",
+        "name: 'cluster-acr-pull'",
+        on_template(policy.role_assignment_problems, ROLES),
+        "clusterAcrPull: name is not guid",
+    ),
+    "role assignment with an unknown role": (
+        ROLES,
+        "acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'",
+        "acrPull: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'",
+        on_template(policy.role_assignment_problems, ROLES),
+        "not a known built-in role ('8e3af657",
+    ),
+    "role assignment without a comment": (
+        ROLES,
+        "// back on.\nresource clusterAcrPull",
+        "// back on.\n\nresource clusterAcrPull",
+        on_text(policy.role_assignment_comment_problems, ROLES),
+        "clusterAcrPull",
+    ),
+    "preview API version": (
+        KV,
+        "'Microsoft.KeyVault/vaults@2023-07-01' = {",
+        "'Microsoft.KeyVault/vaults@2024-12-01-preview' = {",
+        on_template(policy.api_version_problems, KV),
+        "Microsoft.KeyVault/vaults@2024-12-01-preview",
+    ),
+    "missing module file": (
+        MAIN,
+        "'modules/log-analytics.bicep'",
+        "'modules/loganalytics.bicep'",
+        lambda root: policy.missing_module_files(root / MAIN, check_bicep.parse_bicep(root / MAIN)),
+        "modules/loganalytics.bicep not found",
+    ),
+    "workspace public endpoint hard-wired": (
+        WS,
+        "publicNetworkAccess: enableNetworkIsolation ? 'Disabled' : 'Enabled'",
+        "publicNetworkAccess: 'Enabled'",
+        on_deployment(policy.network_isolation_problems, True),
+        "workspace workspace: publicNetworkAccess is 'Enabled'",
+    ),
+    "managed network off when isolated": (
+        WS,
+        "isolationMode: enableNetworkIsolation ? 'AllowOnlyApprovedOutbound' : 'Disabled'",
+        "isolationMode: 'Disabled'",
+        on_deployment(policy.network_isolation_problems, True),
+        "managedNetwork.isolationMode is 'Disabled'",
+    ),
+    "storage not told about isolation": (
+        MAIN,
+        "    skuName: storageSkuName\n    publicNetworkAccess: publicNetworkAccess\n",
+        "    skuName: storageSkuName\n    publicNetworkAccess: 'Enabled'\n",
+        on_deployment(policy.network_isolation_problems, True),
+        "storage storage: publicNetworkAccess is 'Enabled'",
+    ),
+    "key vault firewall open when isolated": (
+        KV,
+        "defaultAction: (publicNetworkAccess == 'Disabled') ? 'Deny' : 'Allow'",
+        "defaultAction: 'Allow'",
+        on_deployment(policy.network_isolation_problems, True),
+        "networkAcls.defaultAction is 'Allow'",
+    ),
+    "private endpoint deployed without isolation": (
+        MAIN,
+        "module workspacePrivateEndpoint 'modules/private-endpoint.bicep' = if (enableNetworkIsolation) {",
+        "module workspacePrivateEndpoint 'modules/private-endpoint.bicep' = {",
+        on_deployment(policy.network_isolation_problems, False),
+        "module workspacePrivateEndpoint: deployed is True",
+    ),
+    "shared keys always on": (
+        ST,
+        "allowSharedKeyAccess: allowSharedKeyAccess",
+        "allowSharedKeyAccess: true",
+        on_deployment(policy.shared_key_problems, False),
+        "allowSharedKeyAccess is True",
+    ),
+    "CI role assignment without a principal": (
+        ROLES,
+        "= if (deployCiAssignments) {",
+        "= {",
+        on_deployment(policy.ci_role_problems),
+        "ciDataScientist is deployed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_broken_template_fails_its_check(tmp_path, case):
+    relative, old, new, check, expected = CASES[case]
+    assert check(INFRA) == [], "the unbroken infra/ must pass this check"
+    problems = check(broken_copy(tmp_path, relative, old, new))
+    assert any(expected in p for p in problems), problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# YAML twins
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "key", "value", "expected"),
+    [
+        ("compute-cluster.yml", "max_instances", 3, "max_instances: 3 here, 2 in Bicep"),
+        ("compute-cluster.yml", "idle_time_before_scale_down", 300, "'PT300S' here, 'PT120S' in Bicep"),
+        ("compute-cluster.yml", "tier", "low_priority", "tier: 'LowPriority' here, 'Dedicated' in Bicep"),
+        ("compute-cluster.yml", "name", "gpu-cluster", "name: 'gpu-cluster' here, 'cpu-cluster' in Bicep"),
+        ("compute-instance.yml", "idle_time_before_shutdown_minutes", 30, "'PT30M' here, 'PT60M' in Bicep"),
+    ],
+)
+def test_a_drifted_yaml_twin_is_reported(file, key, value, expected):
+    twins = {
+        name: yaml.safe_load((INFRA / "azureml" / name).read_text())
+        for name in ("compute-cluster.yml", "compute-instance.yml")
+    }
+    twins[file][key] = value
+    deployment = policy.load_deployment(INFRA / "main.bicep", check_bicep.parse_bicep)
+    problems = policy.compute_twin_problems(twins["compute-cluster.yml"], twins["compute-instance.yml"], deployment)
+    assert any(expected in p for p in problems), problems
