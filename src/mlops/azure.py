@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -257,10 +258,19 @@ def parse_shares(spec: str, *, must_total_100: bool) -> dict[str, int]:
     return shares
 
 
+REGISTRY_MODEL = re.compile(r"^azureml://registries/[\w-]+/models/[\w.-]+/versions/[\w.-]+$")
+
+
 def model_reference(spec: str) -> str:
+    """`NAME:VERSION` of a workspace model, or a registry model URI (what prod deploys after promotion)."""
+    if REGISTRY_MODEL.match(spec):
+        return spec
     name, sep, version = spec.removeprefix("azureml:").partition(":")
     if not sep or not name or not version:
-        raise MlopsError(f"--model {spec!r}: expected NAME:VERSION of a registered model, e.g. diabetes-classifier:3")
+        raise MlopsError(
+            f"--model {spec!r}: expected NAME:VERSION of a registered model (e.g. diabetes-classifier:3) or "
+            "azureml://registries/<registry>/models/<name>/versions/<version>"
+        )
     return f"azureml:{name}:{version}"
 
 
@@ -433,3 +443,26 @@ def invoke_batch(client: Any, root: Path, data: str, wait: bool, echo: Echo = pr
     if final.status != TERMINAL_OK:
         raise StepFailed(f"batch job {final.name} ended {final.status}; see {final.studio_url}")
     return final
+
+
+def promote_model(client: Any, spec: str, registry: str, echo: Echo = print, registry_client: Any = None) -> str:
+    """Copy a workspace model version into an Azure ML registry (dev -> prod without retraining); returns the
+    registry URI a prod deployment names. Idempotent: an existing registry version is reused."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    name, _, version = model_reference(spec).removeprefix("azureml:").partition(":")
+    uri = f"azureml://registries/{registry}/models/{name}/versions/{version}"
+    if registry_client is None:
+        from azure.ai.ml import MLClient
+
+        registry_client = MLClient(credential=client._credential, registry_name=registry)
+    with _azure_errors(f"promoting {name}:{version} to registry {registry}"):
+        try:
+            registry_client.models.get(name=name, version=version)
+            echo(f"{uri} exists")
+        except ResourceNotFoundError:
+            client.models.share(
+                name=name, version=version, registry_name=registry, share_with_name=name, share_with_version=version
+            )
+            echo(f"promoted {name}:{version} to {uri}")
+    return uri

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch_deploy = deploy.add_parser("batch", help="batch endpoint and its deployment (endpoints/batch/)")
     batch_deploy.add_argument("--model", help="registered model NAME:VERSION (default: the YAML's)")
 
+    promote = verbs.add_parser("promote", help="copy a workspace model version into an Azure ML registry (dev -> prod)")
+    promote.add_argument("--model", required=True, help="workspace model NAME:VERSION")
+    promote.add_argument("--registry", required=True, help="registry name (infra/azureml/registry.yml)")
+
     validate = verbs.add_parser("validate", help="load every Azure ML YAML offline and check what the SDK misses")
     validate.add_argument("files", nargs="*", type=Path, help="only these files (default: the whole repo)")
     return parser
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batch_score(args.input, args.output, args.model, args.deployment)
         if args.verb == "deploy":
             return _deploy(args)
+        if args.verb == "promote":
+            return _promote(args.model, args.registry)
         if args.verb == "run":
             return _run(args.overrides, args.force_rerun, args.stream)
     except StepFailed as exc:
@@ -247,6 +253,14 @@ def _batch_score_azure(input_path: Path, wait: bool) -> int:
 
     root = find_root()
     azure.invoke_batch(_azure_client(root), root, str(input_path), wait)
+    return EXIT_OK
+
+
+def _promote(model: str, registry: str) -> int:
+    from mlops import azure
+    from mlops.project import find_root
+
+    print(azure.promote_model(_azure_client(find_root()), model, registry))
     return EXIT_OK
 
 

@@ -159,3 +159,25 @@ def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
     assert deployments[0]._to_dict() == expected._to_dict()
     assert endpoints[0]._to_dict() == azureml.load_entity(repo_root / "endpoints" / "batch" / "endpoint.yml")._to_dict()
     assert current.defaults.deployment_name == "classifier"
+
+
+def test_promotion_shares_the_workspace_version_into_the_registry_once(repo_root):
+    shared = []
+    registry_versions = set()
+
+    def share(name, version, registry_name, share_with_name, share_with_version):
+        shared.append((name, version, registry_name, share_with_name, share_with_version))
+        registry_versions.add((name, version))
+
+    def get(name, version):
+        if (name, version) not in registry_versions:
+            raise ResourceNotFoundError("not in registry")
+
+    workspace = SimpleNamespace(models=SimpleNamespace(share=share))
+    registry = SimpleNamespace(models=SimpleNamespace(get=get))
+    uri = azure.promote_model(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    assert uri == "azureml://registries/reg/models/diabetes-classifier/versions/3"
+    assert shared == [("diabetes-classifier", "3", "reg", "diabetes-classifier", "3")]
+    azure.promote_model(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    assert len(shared) == 1  # idempotent
+    assert azure.model_reference(uri) == uri  # prod deploys the registry URI as is

@@ -1,0 +1,60 @@
+"""One line per monitoring run in a JSONL file, and the retrain rule: at least M of the last N runs breached AND the
+latest one did (the trigger Databricks MLOps Stacks uses)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops.monitoring.errors import MonitorInputError
+
+HISTORY_FILE = "monitor_history.jsonl"
+
+
+def history_path(history_dir: Path | str) -> Path:
+    return Path(history_dir) / HISTORY_FILE
+
+
+def append_history(history_dir: Path | str, entry: Mapping[str, Any]) -> Path:
+    """Append one run's summary (timestamp, monitor, window, breached signals and features) as a JSON line."""
+    path = history_path(history_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(dict(entry), sort_keys=True) + "\n")
+    return path
+
+
+def read_history(history_dir: Path | str, monitor: str | None = None) -> list[dict[str, Any]]:
+    """Entries oldest first, only `monitor`'s when given. A missing file is an empty history."""
+    path = history_path(history_dir)
+    if not path.exists():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise MonitorInputError(f"{path}:{number}: not a JSON line: {exc.msg}") from exc
+        if monitor is None or entry.get("monitor") == monitor:
+            entries.append(entry)
+    return entries
+
+
+def retrain_flags(entries: Iterable[Mapping[str, Any]], signals: Sequence[str]) -> list[bool]:
+    """For each run: did one of `signals` breach (with alerts on)?"""
+    return [any(name in (entry.get("breached_signals") or {}) for name in signals) for entry in entries]
+
+
+def should_retrain(history: Sequence[bool], m: int, n: int) -> bool:
+    """True when at least `m` of the last `n` runs breached AND the latest one breached (oldest first).
+
+    With fewer than `n` runs so far, the runs there are count: M of them must have breached.
+    """
+    if not 1 <= m <= n:
+        raise ValueError(f"the retrain rule needs 1 <= M <= N, got M={m}, N={n}")
+    window = list(history)[-n:]
+    return bool(window) and bool(window[-1]) and sum(map(bool, window)) >= m

@@ -1,0 +1,110 @@
+"""The entry point: run the monitor of monitoring/monitor.yml on one window of data, locally."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from mlops.monitoring.config import load_config
+from mlops.monitoring.errors import MonitorInputError
+from mlops.monitoring.history import append_history, read_history, retrain_flags, should_retrain
+from mlops.monitoring.report import evaluate_window, write_html, write_json
+from mlops.monitoring.results import MonitorResult, RetrainDecision
+from mlops.monitoring.signals import WindowData
+
+
+def _check_frame(frame: object, what: str, window_name: str, *, allow_empty: bool = False) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise MonitorInputError(
+            f"{what} for window '{window_name}': expected a pandas DataFrame, got {type(frame).__name__}"
+        )
+    if not allow_empty and len(frame) == 0:
+        raise MonitorInputError(f"{what} for window '{window_name}' has no rows: nothing to monitor")
+    if frame.columns.has_duplicates:
+        duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise MonitorInputError(f"{what} for window '{window_name}': duplicate column(s) {', '.join(duplicated)}")
+
+
+def run_monitor(
+    config_path: Path | str,
+    reference: pd.DataFrame,
+    production: pd.DataFrame,
+    *,
+    predictions: pd.DataFrame | None = None,
+    ground_truth: pd.DataFrame | None = None,
+    reference_predictions: pd.DataFrame | None = None,
+    id_column: str | None = None,
+    out_dir: Path | str,
+    history_dir: Path | str,
+    window_name: str,
+    timestamp: datetime | None = None,
+) -> MonitorResult:
+    """Run every signal of the monitor YAML on one production window and decide whether to retrain.
+
+    - `reference`: the reference data (for this template the training data, `azureml:diabetes-training:1`);
+    - `production`: the window's model inputs (what the deployment's data collector stores as model_inputs);
+    - `predictions`: the window's model outputs, one row per request row, with the id column and the columns the
+      YAML names in `data_column_names` (`prediction`, optionally `prediction_probability`); needed by
+      prediction_drift, feature_attribution_drift and model_performance (skipped without it);
+    - `ground_truth`: id column + the `actual` column, for model_performance;
+    - `reference_predictions`: optional model outputs on the reference data; without them the reference side of
+      prediction drift and feature attribution drift is the reference's `target_column`, as the YAML declares;
+    - `id_column`: joins predictions to inputs and ground truth; default: the YAML's `correlation_id`.
+
+    Writes `report.json` and `report.html` into `out_dir`, appends a line to the history file in `history_dir`,
+    and returns the result (`.breached`, `.breached_signals`, `.retrain`, `.summary()`). Bad input raises
+    `MonitorInputError` naming the file, field or column.
+    """
+    config = load_config(config_path)
+    _check_frame(reference, "the reference data", window_name)
+    _check_frame(production, "the production data", window_name)
+    for frame, what in (
+        (predictions, "the predictions"),
+        (ground_truth, "the ground truth"),
+        (reference_predictions, "the reference predictions"),
+    ):
+        if frame is not None:
+            _check_frame(frame, what, window_name, allow_empty=True)
+    data = WindowData(reference, production, predictions, ground_truth, reference_predictions, id_column)
+    result = MonitorResult(
+        monitor=config.name,
+        window=window_name,
+        timestamp=timestamp or datetime.now(UTC),
+        signals=evaluate_window(config, data),
+        warnings=list(config.warnings),
+    )
+
+    rule = config.retrain
+    flags = retrain_flags(read_history(history_dir, config.name), rule.signals)
+    flags.append(any(name in result.breached_signals for name in rule.signals))
+    considered = flags[-rule.last_runs :]
+    result.retrain = RetrainDecision(
+        retrain=should_retrain(flags, rule.min_breached, rule.last_runs),
+        breached_windows=sum(considered),
+        considered_windows=len(considered),
+        min_breached=rule.min_breached,
+        last_runs=rule.last_runs,
+        signals=rule.signals,
+        latest_breached=considered[-1],
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result.report_json = out / "report.json"
+    result.report_html = out / "report.html"
+    write_json(result, out)
+    write_html(result, out)
+    result.history_file = append_history(
+        history_dir,
+        {
+            "timestamp": result.timestamp.isoformat(),
+            "monitor": result.monitor,
+            "window": result.window,
+            "breached": result.breached,
+            "breached_signals": result.breached_signals,
+            "retrain": result.retrain.retrain,
+        },
+    )
+    return result

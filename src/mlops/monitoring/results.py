@@ -1,0 +1,238 @@
+"""The result of one monitoring window: per signal, per feature, per metric — value, threshold, breach, direction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlops.monitoring.metrics import Distribution
+
+ABOVE = "above"  # alert when value > threshold
+BELOW = "below"  # alert when value < threshold
+# p-value tests, NDCG and the classification scores alert when they fall below the threshold; the rest above.
+LOWER_IS_WORSE = frozenset(
+    {
+        "two_sample_kolmogorov_smirnov_test",
+        "pearsons_chi_squared_test",
+        "normalized_discounted_cumulative_gain",
+        "accuracy",
+        "precision",
+        "recall",
+    }
+)
+
+COMPUTED = "computed"
+SKIPPED = "skipped"
+
+
+def alert_direction(metric: str) -> str:
+    return BELOW if metric in LOWER_IS_WORSE else ABOVE
+
+
+def breaches(metric: str, value: float | None, threshold: float | None) -> bool:
+    """Whether `value` breaches `threshold` for `metric` (never for a missing value or threshold)."""
+    if value is None or threshold is None or math.isnan(value):
+        return False
+    return value < threshold if alert_direction(metric) == BELOW else value > threshold
+
+
+@dataclass
+class MetricResult:
+    metric: str
+    value: float | None
+    threshold: float | None = None
+    # why `value` is None (not computable); a value is never NaN
+    reason: str | None = None
+
+    @property
+    def direction(self) -> str:
+        return alert_direction(self.metric)
+
+    @property
+    def breached(self) -> bool:
+        return breaches(self.metric, self.value, self.threshold)
+
+    def describe(self) -> str:
+        if self.value is None:
+            return f"{self.metric} not computable: {self.reason}"
+        text = f"{self.metric} {self.value:.4g}"
+        if self.threshold is not None:
+            text += f" {'<' if self.direction == BELOW else '>'} {self.threshold:g}" if self.breached else ""
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "direction": self.direction,
+            "breached": self.breached,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class FeatureResult:
+    feature: str
+    column_type: str | None
+    metrics: list[MetricResult]
+    reference_rows: int | None = None
+    production_rows: int | None = None
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    distribution: Distribution | None = None
+
+    @property
+    def breached(self) -> bool:
+        return any(m.breached for m in self.metrics)
+
+    @property
+    def breached_metrics(self) -> list[MetricResult]:
+        return [m for m in self.metrics if m.breached]
+
+    def metric(self, name: str) -> MetricResult:
+        for m in self.metrics:
+            if m.metric == name:
+                return m
+        raise KeyError(f"{self.feature}: no metric {name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "feature": self.feature,
+            "column_type": self.column_type,
+            "breached": self.breached,
+            "reference_rows": self.reference_rows,
+            "production_rows": self.production_rows,
+            "metrics": [m.to_dict() for m in self.metrics],
+            "notes": self.notes,
+        }
+        if self.details:
+            out["details"] = self.details
+        if self.distribution is not None:
+            out["distribution"] = self.distribution.to_dict()
+        return out
+
+
+@dataclass
+class SignalResult:
+    name: str
+    type: str
+    alert_enabled: bool
+    features: list[FeatureResult] = field(default_factory=list)
+    status: str = COMPUTED
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def breached(self) -> bool:
+        """Any metric over its threshold (whether or not the signal alerts)."""
+        return any(f.breached for f in self.features)
+
+    @property
+    def alerting(self) -> bool:
+        """A breach that Azure would alert on: the signal has alert_enabled."""
+        return self.alert_enabled and self.breached
+
+    @property
+    def breached_features(self) -> list[str]:
+        return [f.feature for f in self.features if f.breached]
+
+    def feature(self, name: str) -> FeatureResult:
+        for f in self.features:
+            if f.feature == name:
+                return f
+        raise KeyError(f"signal {self.name}: no feature {name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "alert_enabled": self.alert_enabled,
+            "status": self.status,
+            "reason": self.reason,
+            "breached": self.breached,
+            "alerting": self.alerting,
+            "breached_features": self.breached_features,
+            "notes": self.notes,
+            "features": [f.to_dict() for f in self.features],
+        }
+
+
+@dataclass
+class RetrainDecision:
+    retrain: bool
+    breached_windows: int
+    considered_windows: int
+    min_breached: int
+    last_runs: int
+    signals: tuple[str, ...]
+    latest_breached: bool
+
+    @property
+    def reason(self) -> str:
+        rule = f"M={self.min_breached} of the last N={self.last_runs} windows, latest included"
+        if self.retrain:
+            return f"{self.breached_windows} of the last {self.considered_windows} windows breached ({rule})"
+        if not self.latest_breached:
+            return f"this window did not breach the retrain signals ({rule})"
+        return f"only {self.breached_windows} of the last {self.considered_windows} windows breached ({rule})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "retrain": self.retrain,
+            "reason": self.reason,
+            "breached_windows": self.breached_windows,
+            "considered_windows": self.considered_windows,
+            "min_breached_windows": self.min_breached,
+            "last_windows": self.last_runs,
+            "signals": list(self.signals),
+        }
+
+
+@dataclass
+class MonitorResult:
+    monitor: str
+    window: str
+    timestamp: datetime
+    signals: list[SignalResult]
+    warnings: list[str] = field(default_factory=list)
+    retrain: RetrainDecision | None = None
+    report_json: Path | None = None
+    report_html: Path | None = None
+    history_file: Path | None = None
+
+    @property
+    def breached(self) -> bool:
+        """True when a signal with alert_enabled breached a threshold (what Azure would email about)."""
+        return any(s.alerting for s in self.signals)
+
+    @property
+    def breached_signals(self) -> dict[str, list[str]]:
+        """Alerting signals and their breached features."""
+        return {s.name: s.breached_features for s in self.signals if s.alerting}
+
+    def signal(self, name: str) -> SignalResult:
+        for s in self.signals:
+            if s.name == name:
+                return s
+        raise KeyError(f"no signal {name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monitor": self.monitor,
+            "window": self.window,
+            "timestamp": self.timestamp.isoformat(),
+            "breached": self.breached,
+            "breached_signals": self.breached_signals,
+            "retrain": self.retrain.to_dict() if self.retrain else None,
+            "warnings": self.warnings,
+            "signals": [s.to_dict() for s in self.signals],
+        }
+
+    def summary(self) -> str:
+        from mlops.monitoring.report import summary_text
+
+        return summary_text(self)

@@ -1,0 +1,429 @@
+"""Run one monitoring signal on one window of data: data drift, prediction drift, data quality, feature attribution
+drift and model performance, with the thresholds of monitoring/monitor.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops.monitoring import attribution
+from mlops.monitoring.config import (
+    ATTRIBUTION_METRIC,
+    DATA_DRIFT,
+    DATA_QUALITY,
+    DRIFT_METRICS,
+    FEATURE_ATTRIBUTION_DRIFT,
+    MODEL_PERFORMANCE,
+    PERFORMANCE_METRICS,
+    PREDICTION_DRIFT,
+    QUALITY_METRICS,
+    MonitorConfig,
+    SignalConfig,
+)
+from mlops.monitoring.errors import MonitorInputError
+from mlops.monitoring.metrics import (
+    CATEGORICAL,
+    NUMERICAL,
+    DriftMetrics,
+    ReferenceProfile,
+    categorical_values,
+    categorical_drift,
+    data_quality,
+    numeric_array,
+    numerical_drift,
+)
+from mlops.monitoring.results import SKIPPED, FeatureResult, MetricResult, SignalResult
+
+DEFAULT_PREDICTION_COLUMN = "prediction"
+
+
+@dataclass
+class WindowData:
+    """The frames of one monitoring window (the caller reads the files) and caches shared between signals."""
+
+    reference: pd.DataFrame
+    production: pd.DataFrame
+    predictions: pd.DataFrame | None = None
+    ground_truth: pd.DataFrame | None = None
+    reference_predictions: pd.DataFrame | None = None
+    id_column: str | None = None
+    _profiles: dict[tuple[str, str, str], ReferenceProfile] = field(default_factory=dict, repr=False)
+    _drift: dict[tuple[str, str, str], DriftMetrics | str] = field(default_factory=dict, repr=False)
+
+    def profile(self, source: str, reference: pd.Series, column_type: str) -> ReferenceProfile:
+        key = (source, str(reference.name), column_type)
+        if key not in self._profiles:
+            self._profiles[key] = ReferenceProfile.of(reference, column_type)
+        return self._profiles[key]
+
+    def drift(
+        self, source: str, reference: pd.Series, production: pd.Series, profile: ReferenceProfile
+    ) -> DriftMetrics | str:
+        """All drift metrics of one column (cached: two drift signals on one column share the work), or why not."""
+        key = (source, str(reference.name), profile.column_type)
+        if key not in self._drift:
+            self._drift[key] = _drift_of(reference, production, profile)
+        return self._drift[key]
+
+
+def _drift_of(reference: pd.Series, production: pd.Series, profile: ReferenceProfile) -> DriftMetrics | str:
+    # Nulls are dropped per column: each feature's drift uses the rows where that feature is present.
+    if profile.column_type == NUMERICAL:
+        ref, prod = numeric_array(reference), numeric_array(production)
+    else:
+        ref = categorical_values(reference, profile.numeric_codes)
+        prod = categorical_values(production, profile.numeric_codes)
+    if len(prod) == 0:
+        return f"no non-null production values ({len(production)} rows, all null or not of the reference type)"
+    if len(ref) == 0:
+        return f"no non-null reference values ({len(reference)} rows)"
+    if profile.column_type == NUMERICAL:
+        return numerical_drift(ref, prod)
+    return categorical_drift(ref, prod)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def run_signal(signal: SignalConfig, config: MonitorConfig, data: WindowData) -> SignalResult:
+    runners = {
+        DATA_DRIFT: _data_drift,
+        DATA_QUALITY: _data_quality,
+        PREDICTION_DRIFT: _prediction_drift,
+        FEATURE_ATTRIBUTION_DRIFT: _feature_attribution_drift,
+        MODEL_PERFORMANCE: _model_performance,
+    }
+    result = SignalResult(signal.name, signal.type, signal.alert_enabled)
+    runners[signal.type](signal, config, data, result)
+    return result
+
+
+def _skip(result: SignalResult, reason: str) -> None:
+    result.status = SKIPPED
+    result.reason = reason
+
+
+def _excluded_columns(config: MonitorConfig, data: WindowData) -> set[str]:
+    """Columns that are never features: ids, the target, the model's outputs."""
+    excluded = {data.id_column} if data.id_column else set()
+    for signal in config.signals.values():
+        for role in ("correlation_id", "target_column", "prediction", "prediction_probability", "actual"):
+            column = signal.column(role)
+            if column:
+                excluded.add(column)
+    return excluded
+
+
+def _column_type(signal: SignalConfig, feature: str, reference: pd.Series) -> str:
+    from mlops.monitoring.metrics import infer_column_type
+
+    return signal.feature_type_override.get(feature) or infer_column_type(reference)
+
+
+def _select_features(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> list[str]:
+    reference, production = data.reference, data.production
+    if signal.features is not None:
+        for label, frame in (("reference", reference), ("production", production)):
+            missing = [f for f in signal.features if f not in frame.columns]
+            if missing:
+                raise MonitorInputError(
+                    f"signal '{signal.name}': feature{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                    f"missing from the {label} data (it has: {', '.join(map(str, frame.columns))})"
+                )
+        return list(signal.features)
+    excluded = _excluded_columns(config, data)
+    common = [c for c in reference.columns if c in production.columns and c not in excluded]
+    only = sorted(set(reference.columns).symmetric_difference(production.columns) - excluded)
+    if only:
+        result.notes.append(f"columns in only one data set, not compared: {', '.join(map(str, only))}")
+    if not common:
+        raise MonitorInputError(
+            f"signal '{signal.name}': the reference and production data have no feature column in common"
+        )
+    if signal.top_n_features is None:
+        return common
+    target = signal.reference_column("target_column")
+    if not target or target not in reference.columns:
+        raise MonitorInputError(
+            f"signal '{signal.name}': features.top_n_feature_importance needs the reference target column "
+            f"(reference_data.data_column_names.target_column{f' = {target}' if target else ''})"
+        )
+    importance, reason = attribution.feature_importance(reference[common], reference[target], config.ml_task)
+    if importance is None:
+        raise MonitorInputError(f"signal '{signal.name}': cannot rank features by importance: {reason}")
+    ranked = sorted(common, key=lambda f: -importance[f])[: signal.top_n_features]
+    result.notes.append(f"top {signal.top_n_features} features by importance on the reference: {', '.join(ranked)}")
+    return ranked
+
+
+def _drift_feature(
+    signal: SignalConfig,
+    data: WindowData,
+    source: str,
+    feature: str,
+    reference: pd.Series,
+    production: pd.Series,
+    column_type: str,
+) -> FeatureResult:
+    profile = data.profile(source, reference, column_type)
+    drift = data.drift(source, reference, production, profile)
+    thresholds = signal.numerical if column_type == NUMERICAL else signal.categorical
+    if isinstance(drift, str):
+        metrics = [MetricResult(m, None, thresholds.get(m), reason=drift) for m in DRIFT_METRICS[column_type]]
+        return FeatureResult(feature, column_type, metrics, notes=[f"drift not computable: {drift}"])
+    metrics = [MetricResult(m, drift.values[m], thresholds.get(m)) for m in DRIFT_METRICS[column_type]]
+    details: dict[str, Any] = {}
+    if drift.unseen_categories:
+        details["unseen_categories"] = drift.unseen_categories
+    return FeatureResult(
+        feature,
+        column_type,
+        metrics,
+        reference_rows=drift.reference_rows,
+        production_rows=drift.production_rows,
+        notes=list(drift.notes),
+        details=details,
+        distribution=drift.distribution,
+    )
+
+
+def _data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+    for feature in _select_features(signal, config, data, result):
+        reference = data.reference[feature]
+        column_type = _column_type(signal, feature, reference)
+        result.features.append(
+            _drift_feature(signal, data, "inputs", feature, reference, data.production[feature], column_type)
+        )
+
+
+def _data_quality(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+    for feature in _select_features(signal, config, data, result):
+        reference = data.reference[feature]
+        column_type = _column_type(signal, feature, reference)
+        profile = data.profile("inputs", reference, column_type)
+        quality = data_quality(data.production[feature], profile)
+        thresholds = signal.numerical if column_type == NUMERICAL else signal.categorical
+        metrics = [MetricResult(m, quality.values[m], thresholds.get(m)) for m in QUALITY_METRICS]
+        notes = []
+        if quality.nulls == quality.rows:
+            notes.append("every production value is null")
+        result.features.append(
+            FeatureResult(
+                feature,
+                column_type,
+                metrics,
+                production_rows=quality.rows,
+                notes=notes,
+                details={
+                    "nulls": quality.nulls,
+                    "type_errors": quality.type_errors,
+                    "out_of_bounds": quality.out_of_bounds,
+                },
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signals on the model's outputs
+
+
+def _id_column(signal: SignalConfig, data: WindowData) -> str:
+    column = data.id_column or signal.production_column("correlation_id") or signal.reference_column("correlation_id")
+    if not column:
+        raise MonitorInputError(
+            f"signal '{signal.name}': no id column to join on (data_column_names.correlation_id, or id_column=)"
+        )
+    return column
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str, signal: SignalConfig) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MonitorInputError(
+            f"signal '{signal.name}': column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing from "
+            f"the {what} (it has: {', '.join(map(str, frame.columns))})"
+        )
+
+
+def _prediction_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+    if data.predictions is None:
+        return _skip(result, "no predictions given for this window")
+    predictions = data.predictions
+    if len(predictions) == 0:
+        raise MonitorInputError(f"signal '{signal.name}': the predictions for this window have no rows")
+    prediction = signal.production_column("prediction") or DEFAULT_PREDICTION_COLUMN
+    probability = signal.production_column("prediction_probability")
+    _require(predictions, [prediction], "predictions", signal)
+    outputs = [(prediction, CATEGORICAL if config.ml_task == "classification" else NUMERICAL)]
+    if probability:
+        if probability in predictions.columns:
+            outputs.append((probability, NUMERICAL))
+        else:
+            result.notes.append(f"no {probability} column in the predictions: probability drift not computed")
+
+    if data.reference_predictions is not None:
+        reference = data.reference_predictions
+        _require(reference, [prediction], "reference predictions", signal)
+        result.notes.append("reference: the model's outputs on the reference data")
+        sources = {name: reference[name] for name, _ in outputs if name in reference.columns}
+    else:
+        target = signal.reference_column("target_column")
+        if not target:
+            return _skip(
+                result,
+                "no reference outputs: pass reference predictions, or set the target column "
+                "(reference_data.data_column_names.target_column)",
+            )
+        _require(data.reference, [target], "reference data", signal)
+        result.notes.append(f"reference: the reference data's target column '{target}'")
+        sources = {prediction: data.reference[target].rename(prediction)}
+    for name, default_type in outputs:
+        if name not in sources:
+            result.notes.append(f"no {name} in the reference outputs: its drift is not computed")
+            continue
+        column_type = signal.feature_type_override.get(name, default_type)
+        result.features.append(
+            _drift_feature(signal, data, "outputs", name, sources[name], predictions[name], column_type)
+        )
+
+
+def _feature_attribution_drift(
+    signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult
+) -> None:
+    if data.predictions is None:
+        return _skip(result, "no predictions given for this window")
+    id_column = _id_column(signal, data)
+    prediction = signal.production_column("prediction") or DEFAULT_PREDICTION_COLUMN
+    _require(data.predictions, [id_column, prediction], "predictions", signal)
+    _require(data.production, [id_column], "production data", signal)
+    excluded = _excluded_columns(config, data) | {id_column}
+    features = [c for c in data.reference.columns if c in data.production.columns and c not in excluded]
+    if len(features) < 2:
+        raise MonitorInputError(f"signal '{signal.name}': fewer than 2 feature columns common to both data sets")
+
+    if data.reference_predictions is not None:
+        _require(data.reference_predictions, [id_column, prediction], "reference predictions", signal)
+        _require(data.reference, [id_column], "reference data", signal)
+        reference = data.reference.merge(
+            data.reference_predictions[[id_column, prediction]], on=id_column, how="inner", suffixes=("", "__out")
+        )
+        reference_target = reference[prediction if prediction not in data.reference.columns else prediction + "__out"]
+        basis = "the model's outputs on the reference data"
+    else:
+        target = signal.reference_column("target_column")
+        if not target:
+            return _skip(result, "no reference target: set reference_data.data_column_names.target_column")
+        _require(data.reference, [target], "reference data", signal)
+        reference, reference_target = data.reference, data.reference[target]
+        basis = f"the reference target column '{target}'"
+    production = data.production.merge(
+        data.predictions[[id_column, prediction]], on=id_column, how="inner", suffixes=("", "__out")
+    )
+    if len(production) == 0:
+        raise MonitorInputError(f"signal '{signal.name}': no production row matched a prediction by {id_column}")
+    production_target = production[prediction if prediction not in data.production.columns else prediction + "__out"]
+
+    ref_importance, ref_reason = attribution.feature_importance(reference[features], reference_target, config.ml_task)
+    prod_importance, prod_reason = attribution.feature_importance(
+        production[features], production_target, config.ml_task
+    )
+    threshold = signal.thresholds.get(ATTRIBUTION_METRIC)
+    details: dict[str, Any] = {"basis": {"reference": basis, "production": "the model's predictions"}}
+    if ref_importance is None or prod_importance is None:
+        reason = f"reference: {ref_reason}" if ref_importance is None else f"production: {prod_reason}"
+        metric = MetricResult(ATTRIBUTION_METRIC, None, threshold, reason=reason)
+        notes = [f"NDCG not computable: {reason}"]
+    else:
+        value, note = attribution.ndcg(ref_importance, prod_importance)
+        metric = MetricResult(ATTRIBUTION_METRIC, value, threshold, reason=None if value is not None else note)
+        notes = [f"NDCG {note}"]
+        details["reference_importance"] = ref_importance
+        details["production_importance"] = prod_importance
+    result.features.append(
+        FeatureResult(
+            "(feature importance ranking)",
+            None,
+            [metric],
+            reference_rows=len(reference),
+            production_rows=len(production),
+            notes=notes,
+            details=details,
+        )
+    )
+
+
+def _model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+    if data.predictions is None or data.ground_truth is None:
+        missing = "predictions" if data.predictions is None else "ground truth"
+        return _skip(result, f"no {missing} given for this window")
+    id_column = _id_column(signal, data)
+    prediction = signal.production_column("prediction") or DEFAULT_PREDICTION_COLUMN
+    actual = signal.reference_column("actual")
+    if not actual:
+        raise MonitorInputError(
+            f"signal '{signal.name}': reference_data.data_column_names.actual (the ground-truth column) is not set"
+        )
+    _require(data.predictions, [id_column, prediction], "predictions", signal)
+    _require(data.ground_truth, [id_column, actual], "ground truth", signal)
+    joined = data.predictions[[id_column, prediction]].merge(
+        data.ground_truth[[id_column, actual]], on=id_column, how="inner", suffixes=("", "__actual")
+    )
+    actual_column = actual if actual != prediction else actual + "__actual"
+    joined = joined.dropna(subset=[prediction, actual_column])
+    if len(joined) == 0:
+        raise MonitorInputError(
+            f"signal '{signal.name}': no prediction matched a ground-truth row by {id_column} "
+            f"({len(data.predictions)} predictions, {len(data.ground_truth)} ground-truth rows)"
+        )
+    y_pred, y_true = joined[prediction].to_numpy(), joined[actual_column].to_numpy()
+    notes = [f"{len(joined)} of {len(data.predictions)} predictions joined to ground truth by {id_column}"]
+    if config.ml_task == "classification":
+        values, reasons, scoring = classification_scores(y_true, y_pred)
+        notes.append(scoring)
+    else:
+        values, reasons = regression_errors(y_true.astype("float64"), y_pred.astype("float64")), {}
+    metrics = [
+        MetricResult(m, values[m], signal.thresholds.get(m), reason=reasons.get(m))
+        for m in PERFORMANCE_METRICS[config.ml_task]
+    ]
+    result.features.append(FeatureResult(prediction, None, metrics, production_rows=len(joined), notes=notes))
+
+
+def classification_scores(
+    y_true: np.ndarray, y_pred: np.ndarray
+) -> tuple[dict[str, float | None], dict[str, str], str]:
+    """Accuracy; precision and recall of the positive class (1 / True) for binary labels, macro-averaged else.
+
+    Returns (values, reasons for the values that are None, how precision and recall were computed).
+    """
+    true, pred = pd.Series(y_true).astype(str).to_numpy(), pd.Series(y_pred).astype(str).to_numpy()
+    labels = sorted(set(true) | set(pred))
+    positive = next((p for p in ("1", "True", "1.0") if p in labels), None)
+    if len(labels) <= 2 and positive is not None:
+        classes, scoring = [positive], f"precision and recall of the positive class {positive}"
+    else:
+        classes, scoring = labels, f"precision and recall macro-averaged over {len(labels)} classes"
+    precisions, recalls = [], []
+    for label in classes:
+        predicted, actual = pred == label, true == label
+        hits = float(np.sum(predicted & actual))
+        if predicted.any():
+            precisions.append(hits / predicted.sum())
+        if actual.any():
+            recalls.append(hits / actual.sum())
+    values: dict[str, float | None] = {"accuracy": float(np.mean(true == pred))}
+    reasons: dict[str, str] = {}
+    for name, scores, missing in (("precision", precisions, "predicted"), ("recall", recalls, "actual")):
+        values[name] = float(np.mean(scores)) if scores else None
+        if not scores:
+            reasons[name] = f"no {missing} positives in the window"
+    return values, reasons, scoring
+
+
+def regression_errors(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    errors = y_pred - y_true
+    mse = float(np.mean(errors**2))
+    return {"mae": float(np.mean(np.abs(errors))), "mse": mse, "rmse": float(np.sqrt(mse))}
