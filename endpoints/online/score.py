@@ -245,8 +245,10 @@ def collect(frame: pd.DataFrame, features: pd.DataFrame, result: dict[str, Any],
     inputs = features.copy()
     outputs = pd.DataFrame({"prediction": result["predictions"]})
     if "probabilities" in result:
-        for index, label in enumerate(result["classes"]):
-            outputs[f"probability_{label}"] = [row[index] for row in result["probabilities"]]
+        # The same column as the batch deployment writes and monitoring/monitor.yml reads: the positive (last)
+        # class for a binary model, the predicted class otherwise.
+        binary = len(result["classes"]) == 2
+        outputs["probability"] = [row[-1] if binary else max(row) for row in result["probabilities"]]
     if service and service.id_column and service.id_column in frame.columns:
         inputs.insert(0, service.id_column, frame[service.id_column].to_numpy())
         outputs.insert(0, service.id_column, frame[service.id_column].to_numpy())

@@ -466,3 +466,12 @@ def promote_model(client: Any, spec: str, registry: str, echo: Echo = print, reg
             )
             echo(f"promoted {name}:{version} to {uri}")
     return uri
+
+
+def create_monitor(client: Any, config: Path, echo: Echo = print) -> Any:
+    """Create or update the model monitor schedule from its YAML (the same file the local monitor reads)."""
+    schedule = azureml.load_entity(config)
+    with _azure_errors(f"monitor schedule {schedule.name}"):
+        created = client.schedules.begin_create_or_update(schedule).result()
+    echo(f"monitor schedule {schedule.name}: created or updated ({config.name})")
+    return created

@@ -94,6 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     batch_deploy = deploy.add_parser("batch", help="batch endpoint and its deployment (endpoints/batch/)")
     batch_deploy.add_argument("--model", help="registered model NAME:VERSION (default: the YAML's)")
 
+    monitor = verbs.add_parser(
+        "monitor", help="model monitoring: local drift/quality/performance, or the Azure monitor"
+    )
+    monitor.add_argument("--target", choices=["local", "azure"], default="local")
+    monitor.add_argument("--config", type=Path, help="monitor schedule YAML (default: monitoring/monitor.yml)")
+    monitor.add_argument(
+        "--collected",
+        type=Path,
+        help="a data-collector folder with model_inputs/ and model_outputs/ (default: the local endpoint's)",
+    )
+    monitor.add_argument(
+        "--production", type=Path, help="model inputs of a batch (CSV/parquet), instead of --collected"
+    )
+    monitor.add_argument("--predictions", type=Path, help="with --production: the batch's predictions file")
+    monitor.add_argument(
+        "--ground-truth", type=Path, help="labels by id (default: the monitor YAML's ground-truth asset)"
+    )
+    monitor.add_argument("--window", help="name of this monitoring window (default: a UTC timestamp)")
+    monitor.add_argument(
+        "--history", type=Path, help="history folder for the retrain rule (default: .mlops/monitoring/history)"
+    )
+    monitor.add_argument(
+        "--retrain", action="store_true", help="run the training pipeline when the retrain rule says so"
+    )
+
     promote = verbs.add_parser("promote", help="copy a workspace model version into an Azure ML registry (dev -> prod)")
     promote.add_argument("--model", required=True, help="workspace model NAME:VERSION")
     promote.add_argument("--registry", required=True, help="registry name (infra/azureml/registry.yml)")
@@ -126,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batch_score(args.input, args.output, args.model, args.deployment)
         if args.verb == "deploy":
             return _deploy(args)
+        if args.verb == "monitor":
+            return _monitor(args)
         if args.verb == "promote":
             return _promote(args.model, args.registry)
         if args.verb == "run":
@@ -254,6 +281,54 @@ def _batch_score_azure(input_path: Path, wait: bool) -> int:
     root = find_root()
     azure.invoke_batch(_azure_client(root), root, str(input_path), wait)
     return EXIT_OK
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from mlops import monitor_run
+    from mlops.monitoring import MonitorInputError
+    from mlops.project import StateDir, find_root
+
+    root = find_root()
+    config = (args.config or root / monitor_run.DEFAULT_CONFIG).resolve()
+    if args.target == "azure":
+        from mlops import azure
+
+        azure.create_monitor(_azure_client(root), config)
+        return EXIT_OK
+    if args.predictions and not args.production:
+        raise MlopsError("--predictions goes with --production")
+    if args.production and args.collected:
+        raise MlopsError("give either --collected or --production, not both")
+    state = StateDir.for_project(root).ensure()
+    window = args.window or datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    try:
+        if args.production:
+            data = monitor_run.batch_window(args.production, args.predictions, window)
+        else:
+            data = monitor_run.collected_window(args.collected or _local_collected(root, state), window)
+        result = monitor_run.monitor_window(
+            root, state, data, config_path=config, ground_truth=args.ground_truth, history_dir=args.history
+        )
+    except MonitorInputError as exc:
+        raise MlopsError(str(exc)) from exc
+    print(result.summary())
+    monitor_run.write_github_outputs(result)
+    if args.retrain and result.retrain.retrain:
+        from mlops.executor import run_pipeline
+        from mlops.project import TRAIN_PIPELINE
+
+        print("retraining: the retrain rule says so")
+        run_pipeline(root / TRAIN_PIPELINE, [])
+    return EXIT_FAILED if result.breached else EXIT_OK
+
+
+def _local_collected(root: Path, state) -> Path:
+    from mlops import serving
+
+    deployment = serving.Deployment.from_yaml(root / serving.DEFAULT_DEPLOYMENT)
+    return state.root / "collected" / deployment.endpoint / deployment.name
 
 
 def _promote(model: str, registry: str) -> int:

@@ -2,7 +2,8 @@
 
 train (pipelines/train.yml) -> serve the champion with the Azure inference server on 127.0.0.1 -> smoke-test it
 with the sample requests (no errors; predictions equal the model's own `predict`) -> batch-score the production
-batches with the batch deployment's script -> stop the server -> say where everything is.
+batches with the batch deployment's script -> monitor both batches against the training data (the drifted one
+must breach on exactly the drifted features) -> say where everything is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops import batch, serving
+from mlops import batch, monitor_run, serving
 from mlops.assets import DataCatalog
 from mlops.errors import StepFailed
 from mlops.executor import PipelineRun, run_pipeline
@@ -23,6 +24,7 @@ from mlops.project import TRAIN_PIPELINE
 ONLINE_DIR = Path("endpoints") / "online"
 BATCH_DEPLOYMENT = Path("endpoints") / "batch" / "deployment.yml"
 # Production batches scored by the loop, by data asset (data/*.yml).
+DRIFT_MANIFEST = Path("data") / "production" / "drift.json"
 PRODUCTION_BATCHES = ("azureml:diabetes-production-baseline@latest", "azureml:diabetes-production-drifted@latest")
 
 Echo = Callable[[str], None]
@@ -35,6 +37,7 @@ class LoopResult:
     smoke_tests: dict[str, int] = field(default_factory=dict)  # request file -> rows checked
     batch_outputs: dict[str, Path] = field(default_factory=dict)  # data asset -> predictions file
     collected: Path | None = None
+    monitoring: dict[str, Any] = field(default_factory=dict)  # data asset -> MonitorResult
 
 
 def free_port() -> int:
@@ -103,7 +106,28 @@ def run_loop(
         )
         if summary.output is not None:
             result.batch_outputs[asset.name] = summary.output
+    monitor_batches(root, result, catalog, echo)
     return result
+
+
+def monitor_batches(root: Path, result: LoopResult, catalog: DataCatalog, echo: Echo) -> None:
+    """Monitor each scored batch against the training data; the end-to-end proof of the sample data: the baseline
+    batch breaches nothing, the drifted one breaches data drift on exactly the features data/production/drift.json
+    says the generator drifted."""
+    manifest = json.loads((root / DRIFT_MANIFEST).read_text())
+    for reference in PRODUCTION_BATCHES:
+        asset = catalog.resolve(reference)
+        window = monitor_run.batch_window(asset.path, result.batch_outputs.get(asset.name), asset.name)
+        outcome = monitor_run.monitor_window(root, result.training.state, window)
+        echo(outcome.summary())
+        result.monitoring[asset.name] = outcome
+        drifted = set(outcome.breached_signals.get("data_drift", []))
+        expected = set(manifest["drifted_features"]) if asset.path.name == manifest["drifted_file"] else set()
+        if drifted != expected:
+            raise StepFailed(
+                f"monitoring {asset.name}: data drift on {sorted(drifted) or 'no feature'}, but the sample data "
+                f"drifted {sorted(expected) or 'no feature'} ({DRIFT_MANIFEST})"
+            )
 
 
 def summary(result: LoopResult) -> str:
@@ -115,6 +139,9 @@ def summary(result: LoopResult) -> str:
         lines.append(f"collected inference data: {result.collected}")
     for name, path in result.batch_outputs.items():
         lines.append(f"batch predictions ({name}): {path}")
+    for name, outcome in result.monitoring.items():
+        verdict = "; ".join(f"{s}: {', '.join(f)}" for s, f in outcome.breached_signals.items()) or "no breach"
+        lines.append(f"monitoring ({name}): {verdict}; report {outcome.report_html}")
     return "\n".join(lines)
 
 

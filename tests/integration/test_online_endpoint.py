@@ -103,7 +103,7 @@ def test_correlation_id_is_echoed_and_collected_inputs_and_outputs_join_on_it(ap
         records[collection] = next(r for r in lines if r["correlationid"] == "req-42")
     inputs, outputs = records["model_inputs"]["data"], records["model_outputs"]["data"]
     assert [r["patient_id"] for r in inputs] == [r["patient_id"] for r in outputs]
-    assert {"prediction", "probability_1"} <= set(outputs[0])
+    assert {"prediction", "probability"} <= set(outputs[0])
     assert "plasma_glucose" in inputs[0]
 
 

@@ -1,0 +1,124 @@
+"""`mlops monitor` on files: batch windows, collected JSON lines, the retrain rule, CI outputs, bad input; and the
+Azure monitor schedule sent exactly as loaded from monitoring/monitor.yml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from mlops import azure, azureml, batch, serving
+from mlops.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def scored(trained, repo_root, tmp_path_factory):
+    """Both production batches scored by the champion with the batch driver: {name: (inputs, predictions)}."""
+    results, _ = trained
+    state = results["better"].state
+    model_dir = serving.materialize(state, serving.resolve_model(state, "diabetes-classifier"))
+    settings = batch.BatchSettings.from_yaml(repo_root / "endpoints" / "batch" / "deployment.yml")
+    out = {}
+    for name in ("baseline", "drifted"):
+        source = repo_root / "data" / "production" / f"{name}.csv"
+        folder = tmp_path_factory.mktemp(f"scored-{name}")
+        summary = batch.run_batch(settings, model_dir, source, folder, folder / "w.log", echo=lambda _: None)
+        out[name] = (source, summary.output)
+    return out
+
+
+@pytest.fixture
+def isolated_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    return tmp_path
+
+
+def monitor(*args):
+    return main(["monitor", *map(str, args)])
+
+
+def test_drifted_batch_breaches_exactly_the_drifted_features_and_exits_1(scored, repo_root, isolated_state, capsys):
+    source, predictions = scored["drifted"]
+    code = monitor(
+        "--production", source, "--predictions", predictions, "--window", "w1", "--history", isolated_state / "h"
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    drifted = json.loads((repo_root / "data" / "production" / "drift.json").read_text())["drifted_features"]
+    report = json.loads(next((isolated_state / "state" / "monitoring" / "w1").rglob("report.json")).read_text())
+    data_drift = next(signal for signal in report["signals"] if signal["name"] == "data_drift")
+    breached = {f["feature"] for f in data_drift["features"] if f["breached"]}
+    assert breached == set(drifted)
+    assert "Retrain: no" in out
+    assert next((isolated_state / "state" / "monitoring" / "w1").rglob("report.html")).stat().st_size > 1000
+
+
+def test_baseline_batch_does_not_breach_and_exits_0(scored, isolated_state):
+    source, predictions = scored["baseline"]
+    assert monitor("--production", source, "--predictions", predictions, "--history", isolated_state / "h") == 0
+
+
+def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch):
+    source, predictions = scored["drifted"]
+    outputs = isolated_state / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    runs = []
+    monkeypatch.setattr("mlops.executor.run_pipeline", lambda *a, **k: runs.append(a))
+    args = ("--production", source, "--predictions", predictions, "--history", isolated_state / "h", "--retrain")
+    monitor(*args)
+    assert runs == []  # 1 of 1 breached windows: M=2 not reached yet
+    assert "breached=true\nretrain=false\n" in outputs.read_text()
+    monitor(*args)
+    assert len(runs) == 1  # 2 of the last 2, latest breached: retrain
+    assert outputs.read_text().count("retrain=true") == 1
+
+
+def test_collected_json_lines_are_a_window(scored, isolated_state):
+    source, predictions = scored["baseline"]
+    inputs, outputs = pd.read_csv(source), pd.read_csv(predictions)
+    collected = isolated_state / "collected"
+    for collection, frame in (
+        ("model_inputs", inputs),
+        ("model_outputs", outputs[["patient_id", "prediction", "probability"]]),
+    ):
+        folder = collected / collection / "2026" / "11" / "26" / "10"
+        folder.mkdir(parents=True)
+        with (folder / "data.jsonl").open("w") as handle:
+            for start in range(0, len(frame), 500):  # one line per "request" of 500 rows
+                rows = json.loads(frame.iloc[start : start + 500].to_json(orient="records"))
+                handle.write(json.dumps({"correlationid": f"r{start}", "data": rows}) + "\n")
+    assert monitor("--collected", collected, "--history", isolated_state / "h") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--predictions", "x.csv"], "--predictions goes with --production"),
+        (["--production", "nope.csv"], "nope.csv: file not found"),
+        (["--collected", "empty-folder"], "no collected data"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(isolated_state, capsys, args, message):
+    (isolated_state / "empty-folder").mkdir()
+    args = [str(isolated_state / a) if a.endswith((".csv", "folder")) else a for a in args]
+    assert monitor(*args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_azure_monitor_schedule_is_sent_as_loaded(repo_root):
+    sent = []
+    client = SimpleNamespace(
+        schedules=SimpleNamespace(
+            begin_create_or_update=lambda s: (sent.append(s), SimpleNamespace(result=lambda: s))[1]
+        )
+    )
+    config = repo_root / "monitoring" / "monitor.yml"
+    azure.create_monitor(client, config, echo=lambda _: None)
+    assert sent[0]._to_dict() == azureml.load_entity(config)._to_dict()
+    assert Path(config).is_file()
