@@ -121,3 +121,6 @@ def test_mlops_run_prints_the_summary(runs, capsys, monkeypatch):
     for asset in ("diabetes-production-baseline", "diabetes-production-drifted"):
         line = next(line for line in out.splitlines() if line.startswith(f"batch predictions ({asset}): "))
         assert Path(line.split(": ", 1)[1]).is_file()
+    assert "monitoring (diabetes-production-baseline): no breach; report " in out
+    drifted = json.loads(Path("data/production/drift.json").read_text())["drifted_features"]
+    assert f"monitoring (diabetes-production-drifted): data_drift: {', '.join(drifted)};" in out
