@@ -302,6 +302,8 @@ def _parse_signal(
         reference=reference,
     )
     thresholds = raw.get("metric_thresholds")
+    if raw.get("data_segment"):
+        warnings.append(f"signal '{name}': data_segment is applied on Azure only; the local monitor uses all rows")
     if kind in (DATA_DRIFT, PREDICTION_DRIFT, DATA_QUALITY):
         features, top_n = _parse_features(path, where, raw.get("features"))
         override = {}

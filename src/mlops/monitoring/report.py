@@ -14,7 +14,15 @@ from typing import Any
 
 from mlops.monitoring.config import DATA_DRIFT, PREDICTION_DRIFT, MonitorConfig
 from mlops.monitoring.metrics import NUMERICAL, Distribution
-from mlops.monitoring.results import BELOW, SKIPPED, FeatureResult, MetricResult, MonitorResult, SignalResult
+from mlops.monitoring.results import (
+    BELOW,
+    MAX_DISTRIBUTION_LABELS,
+    SKIPPED,
+    FeatureResult,
+    MetricResult,
+    MonitorResult,
+    SignalResult,
+)
 from mlops.monitoring.signals import WindowData, run_signal
 
 REPORT_JSON = "report.json"
@@ -194,7 +202,13 @@ def render_html(result: MonitorResult) -> str:
         if signal.type in (DATA_DRIFT, PREDICTION_DRIFT):
             for feature in signal.features:
                 key = (feature.feature, feature.column_type or "")
-                if feature.breached and feature.distribution is not None and key not in plotted:
+                distribution = feature.distribution
+                if (
+                    feature.breached
+                    and distribution is not None
+                    and len(distribution.labels) <= MAX_DISTRIBUTION_LABELS
+                    and key not in plotted
+                ):
                     if len(plotted) >= MAX_PLOTS:
                         break
                     plotted.add(key)

@@ -24,6 +24,9 @@ LOWER_IS_WORSE = frozenset(
     }
 )
 
+# Distributions with more bins/categories than this are left out of report.json (an id-like column would be huge).
+MAX_DISTRIBUTION_LABELS = 200
+
 COMPUTED = "computed"
 SKIPPED = "skipped"
 
@@ -54,14 +57,6 @@ class MetricResult:
     @property
     def breached(self) -> bool:
         return breaches(self.metric, self.value, self.threshold)
-
-    def describe(self) -> str:
-        if self.value is None:
-            return f"{self.metric} not computable: {self.reason}"
-        text = f"{self.metric} {self.value:.4g}"
-        if self.threshold is not None:
-            text += f" {'<' if self.direction == BELOW else '>'} {self.threshold:g}" if self.breached else ""
-        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,7 +106,7 @@ class FeatureResult:
         }
         if self.details:
             out["details"] = self.details
-        if self.distribution is not None:
+        if self.distribution is not None and len(self.distribution.labels) <= MAX_DISTRIBUTION_LABELS:
             out["distribution"] = self.distribution.to_dict()
         return out
 

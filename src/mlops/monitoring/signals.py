@@ -29,9 +29,10 @@ from mlops.monitoring.metrics import (
     NUMERICAL,
     DriftMetrics,
     ReferenceProfile,
-    categorical_values,
     categorical_drift,
+    categorical_values,
     data_quality,
+    infer_column_type,
     numeric_array,
     numerical_drift,
 )
@@ -40,7 +41,7 @@ from mlops.monitoring.results import SKIPPED, FeatureResult, MetricResult, Signa
 DEFAULT_PREDICTION_COLUMN = "prediction"
 
 
-@dataclass
+@dataclass(eq=False)
 class WindowData:
     """The frames of one monitoring window (the caller reads the files) and caches shared between signals."""
 
@@ -118,8 +119,6 @@ def _excluded_columns(config: MonitorConfig, data: WindowData) -> set[str]:
 
 
 def _column_type(signal: SignalConfig, feature: str, reference: pd.Series) -> str:
-    from mlops.monitoring.metrics import infer_column_type
-
     return signal.feature_type_override.get(feature) or infer_column_type(reference)
 
 
