@@ -21,6 +21,8 @@ model_name, model_version = "unknown", "unknown"
 id_column: str | None = None
 
 
+# find_model_dir and model_identity are also in online/score.py: a deployment uploads only its own code folder
+# (deployments have no additional_includes), so each scoring script carries these few lines itself.
 def find_model_dir(root: Path) -> Path:
     candidates = sorted(root.rglob("MLmodel"), key=lambda p: len(p.parts))
     if not candidates:

@@ -151,3 +151,15 @@ def _one_line(exc: Exception) -> str:
             pass
     text = " ".join(text.split())
     return text if len(text) <= 600 else text[:600] + " …"
+
+
+def scoring_code(path: Path, deployment: Any) -> tuple[Path, str]:
+    """An online or batch deployment's code folder and scoring script, checked to exist (both local runners need
+    them: `mlops serve` and the batch driver)."""
+    code = deployment.code_configuration
+    if code is None or not code.scoring_script:
+        raise MlopsError(f"{path}: code_configuration.scoring_script: the local target runs the scoring script")
+    code_dir = (path.parent / str(code.code)).resolve()
+    if not (code_dir / code.scoring_script).is_file():
+        raise MlopsError(f"{path}: code_configuration: {code.scoring_script} not found in {code_dir}")
+    return code_dir, str(code.scoring_script)

@@ -48,12 +48,7 @@ class BatchSettings:
         entity = azureml.load_entity(path)
         settings = entity.settings
         retry = settings.retry_settings
-        code = entity.code_configuration
-        if code is None or not code.scoring_script:
-            raise MlopsError(f"{path}: code_configuration.scoring_script: the local driver needs a scoring script")
-        code_dir = (path.parent / str(code.code)).resolve()
-        if not (code_dir / code.scoring_script).is_file():
-            raise MlopsError(f"{path}: code_configuration: {code.scoring_script} not found in {code_dir}")
+        code_dir, script = azureml.scoring_code(path, entity)
         output_action = str(settings.output_action or "append_row").lower()
         if output_action not in ("append_row", "summary_only"):
             raise MlopsError(
@@ -68,7 +63,7 @@ class BatchSettings:
             error_threshold=int(settings.error_threshold if settings.error_threshold is not None else -1),
             environment_variables={k: str(v) for k, v in (settings.environment_variables or {}).items()},
             code_dir=code_dir,
-            scoring_script=str(code.scoring_script),
+            scoring_script=script,
             endpoint=str(entity.endpoint_name),
             deployment=str(entity.name),
         )

@@ -116,14 +116,9 @@ class Deployment:
     @classmethod
     def from_yaml(cls, path: Path) -> Deployment:
         entity = azureml.load_entity(path)
-        code = entity.code_configuration
-        if code is None or not code.scoring_script:
-            raise MlopsError(f"{path}: code_configuration.scoring_script: needed to serve with a scoring script")
-        code_dir = (path.parent / str(code.code)).resolve()
-        if not (code_dir / code.scoring_script).is_file():
-            raise MlopsError(f"{path}: code_configuration: {code.scoring_script} not found in {code_dir}")
+        code_dir, script = azureml.scoring_code(path, entity)
         variables = {k: str(v) for k, v in (entity.environment_variables or {}).items()}
-        return cls(entity.name, entity.endpoint_name, code_dir, code.scoring_script, variables)
+        return cls(entity.name, entity.endpoint_name, code_dir, script, variables)
 
 
 @dataclass
