@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -41,11 +42,13 @@ def app_client(champion, repo_root, tmp_path_factory):
     }
     saved = {k: os.environ.get(k) for k in settings}
     os.environ.update(settings)
+    original_print = builtins.print  # the server redirects print() to its logger, process-wide
     try:
         from azureml_inference_server_http.server.create_app import create
 
         yield create().test_client(), collect
     finally:
+        builtins.print = original_print
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
