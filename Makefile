@@ -4,30 +4,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: run test lint format validate clean bench lock infra-check
+.PHONY: run test lint format validate clean bench lock infra-check workflow-check
 
 # checkov lives in its own venv: its pins clash with lock.txt. Rebuilt when its lock is newer, like .venv.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-from-lock
+# check-jsonschema and zizmor (make workflow-check) live in their own venv too, rebuilt the same way.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed-from-lock
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --quiet --no-deps -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 run: $(STAMP)  ## train on the sample data locally, then print a summary
 	$(BIN)/mlops run
 
-test: lint infra-check  ## lint, the offline infrastructure checks, then the full test suite
-	$(BIN)/python -m pytest
+test: lint infra-check workflow-check  ## lint, the offline infrastructure and workflow checks, then the full test suite
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 $(CHECKOV_STAMP): requirements/checkov-lock.txt
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-deps -r requirements/checkov-lock.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --quiet --no-deps -r requirements/checkov-lock.txt
 	$(CHECKOV_VENV)/bin/python -m pip check
 	touch $(CHECKOV_STAMP)
 
@@ -40,6 +43,22 @@ infra-check: $(STAMP) $(CHECKOV_STAMP)  ## offline Bicep checks: syntax (pycep-p
 	$(BIN)/python infra/check_bicep.py infra
 	$(CHECKOV_VENV)/bin/python infra/check_bicep.py infra
 	$(CHECKOV_VENV)/bin/checkov -d infra --framework bicep --skip-download --compact --quiet --skip-check CKV_AZURE_189
+
+$(TOOLS_STAMP): requirements/tools-lock.txt
+	rm -rf $(TOOLS_VENV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --quiet --no-deps -r requirements/tools-lock.txt
+	$(TOOLS_VENV)/bin/python -m pip check
+	touch $(TOOLS_STAMP)
+
+# GitHub's own schemas for workflows, composite actions and dependabot.yml (vendored in check-jsonschema: offline),
+# then zizmor's security audit, offline, with .github/zizmor.yml: both must report nothing. Only a networked job
+# (.github/workflows/infra.yml) compiles the Bicep; tests/contract/test_workflows.py checks the wiring.
+workflow-check: $(TOOLS_STAMP)  ## offline workflow checks: GitHub schemas (check-jsonschema) and zizmor
+	$(TOOLS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(TOOLS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml
+	$(TOOLS_VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(TOOLS_VENV)/bin/zizmor --offline --no-progress .github/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -54,6 +73,8 @@ validate: $(STAMP)  ## load every Azure ML YAML with azure-ai-ml and check what 
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/executor_overhead.py
+	$(BIN)/python benchmarks/serving_throughput.py
+	$(BIN)/python benchmarks/monitor_metrics.py
 
 clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 	rm -rf .mlops
@@ -61,7 +82,7 @@ clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 lock:  ## re-resolve requirements.in into lock.txt in a clean, throwaway venv
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --upgrade -r requirements/requirements.in
+	.lock-venv/bin/python -m pip install --quiet --quiet --upgrade -r requirements/requirements.in
 	.lock-venv/bin/python -m pip check
 	{ sed -n '1,3p' requirements/lock.txt; .lock-venv/bin/python -m pip freeze --all | grep -v "^pip=="; } > requirements/lock.txt.new
 	mv requirements/lock.txt.new requirements/lock.txt

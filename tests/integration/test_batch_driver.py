@@ -13,7 +13,8 @@ import pytest
 from mlops import batch, serving
 from mlops.errors import StepFailed
 
-pytestmark = pytest.mark.e2e
+# All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import pytest
 from mlops import azure, azureml, batch, serving
 from mlops.cli import main
 
-pytestmark = pytest.mark.e2e
+# All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ import pytest
 from mlops import serving
 from mlops.loop import free_port, request_frame, sample_requests
 
-pytestmark = pytest.mark.e2e
+# All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 MAX_ROWS = 50
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from mlops.cli import main
 
-pytestmark = pytest.mark.e2e
+# All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 
 MODEL = "diabetes-classifier"
 # A deliberately weak model (one shallow tree) with a floor it can pass: the first champion, to be beaten.
