@@ -152,7 +152,8 @@ def needed_by_pipeline(root: Path, pipeline_file: Path, overrides: list[str]) ->
 
 
 def ensure(client: Any, definitions: Iterable[Definition], echo: Echo = print) -> dict[str, str]:
-    """Create or update each definition, idempotently: a compute cluster is created or updated to match its YAML;
+    """Create or update each definition, idempotently: a compute cluster is created, or updated when it differs from
+    its YAML;
     a versioned asset (environment, data, component) is created unless that version exists (versions are
     immutable in Azure ML: change the YAML's version to publish a change)."""
     results = {}
@@ -160,8 +161,7 @@ def ensure(client: Any, definitions: Iterable[Definition], echo: Echo = print) -
         entity = azureml.load_entity(definition.file)
         with _azure_errors(definition.label):
             if definition.kind == "compute":
-                client.compute.begin_create_or_update(entity).result()
-                results[definition.label] = "created or updated"
+                results[definition.label] = _ensure_compute(client, entity)
             elif _exists(_operations(client, definition.kind), definition):
                 results[definition.label] = "exists"
             else:
@@ -192,6 +192,26 @@ def submit_pipeline(
     if final.status != TERMINAL_OK:
         raise StepFailed(f"Azure ML job {final.name} ended {final.status}; see {final.studio_url}")
     return final
+
+
+COMPUTE_FIELDS = ("type", "size", "min_instances", "max_instances", "idle_time_before_scale_down", "tier")
+
+
+def _ensure_compute(client: Any, wanted: Any) -> str:
+    """A cluster that already matches its YAML is left alone: updating one needs compute write rights (AzureML
+    Compute Operator) that the CI identity does not otherwise need."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        existing = client.compute.get(wanted.name)
+    except ResourceNotFoundError:
+        existing = None
+    if existing is not None and all(
+        str(getattr(existing, f, None)).lower() == str(getattr(wanted, f, None)).lower() for f in COMPUTE_FIELDS
+    ):
+        return "exists, unchanged"
+    client.compute.begin_create_or_update(wanted).result()
+    return "updated" if existing is not None else "created"
 
 
 def _operations(client: Any, kind: str) -> Any:

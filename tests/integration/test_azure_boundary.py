@@ -30,8 +30,14 @@ class FakeAssets:
 
 
 class FakeCompute:
-    def __init__(self):
+    def __init__(self, existing=None):
         self.sent = []
+        self.existing = existing
+
+    def get(self, name):
+        if self.existing is None or self.existing.name != name:
+            raise ResourceNotFoundError(f"{name} not found")
+        return self.existing
 
     def begin_create_or_update(self, entity):
         self.sent.append(entity)
@@ -88,7 +94,7 @@ def test_ensure_sends_every_repo_definition_exactly_as_loaded(repo_root):
     for definition in definitions:
         matches = [e for e in sent[definition.kind] if same(e, definition.file)]
         assert matches, f"{definition.label} was not sent as loaded from {definition.file}"
-    assert set(results.values()) <= {"created", "created or updated"}
+    assert set(results.values()) == {"created"}
     assert len(client.components.sent) == len(list((repo_root / "components").glob("*/component.yml")))
 
 
@@ -155,3 +161,17 @@ def test_credential_errors_become_a_one_line_hint(repo_root):
     definitions = [d for d in azure.repo_definitions(repo_root) if d.kind == "environment"]
     with pytest.raises(MlopsError, match=r"could not authenticate to Azure.*az login"):
         azure.ensure(client, definitions, echo=lambda _: None)
+
+
+def test_an_unchanged_cluster_is_not_updated_and_a_changed_one_is(repo_root):
+    (cluster,) = [d for d in azure.repo_definitions(repo_root) if d.kind == "compute"]
+    same = azureml.load_entity(cluster.file)
+    client = fake_client()
+    client.compute = FakeCompute(existing=same)
+    assert azure.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "exists, unchanged"}
+    assert client.compute.sent == []
+    changed = azureml.load_entity(cluster.file)
+    changed.max_instances = changed.max_instances + 3
+    client.compute = FakeCompute(existing=changed)
+    assert azure.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "updated"}
+    assert same._to_dict() == client.compute.sent[0]._to_dict()
