@@ -72,10 +72,12 @@ def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch):
     runs = []
     monkeypatch.setattr("mlops.executor.run_pipeline", lambda *a, **k: runs.append(a))
     args = ("--production", source, "--predictions", predictions, "--history", isolated_state / "h", "--retrain")
-    monitor(*args)
+    monitor(*args, "--window", "day-1")
     assert runs == []  # 1 of 1 breached windows: M=2 not reached yet
     assert "breached=true\nretrain=false\n" in outputs.read_text()
-    monitor(*args)
+    monitor(*args, "--window", "day-1")
+    assert runs == []  # the same window again replaces its verdict: still 1 breached window
+    monitor(*args, "--window", "day-2")
     assert len(runs) == 1  # 2 of the last 2, latest breached: retrain
     assert outputs.read_text().count("retrain=true") == 1
 

@@ -77,7 +77,9 @@ def run_monitor(
     )
 
     rule = config.retrain
-    flags = retrain_flags(read_history(history_dir, config.name), rule.signals)
+    # A re-run of a window replaces its earlier verdict: the same data must not count twice towards M of N.
+    earlier = [entry for entry in read_history(history_dir, config.name) if entry.get("window") != window_name]
+    flags = retrain_flags(earlier, rule.signals)
     flags.append(any(name in result.breached_signals for name in rule.signals))
     considered = flags[-rule.last_runs :]
     result.retrain = RetrainDecision(
