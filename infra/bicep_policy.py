@@ -22,6 +22,7 @@ from typing import Any
 BUILT_IN_ROLES = {
     "f6c7c914-8db3-469d-8ca1-694a8f32e121": "AzureML Data Scientist",
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
     "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
 }

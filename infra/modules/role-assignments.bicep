@@ -33,6 +33,7 @@ param clusterReadsKeyVaultSecrets bool
 var roles = {
   azureMLDataScientist: 'f6c7c914-8db3-469d-8ca1-694a8f32e121'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
@@ -78,6 +79,20 @@ resource ciBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' 
     principalId: ciPrincipalId
     principalType: 'ServicePrincipal'
     description: 'CI (GitHub OIDC): upload code snapshots and model files when the storage account refuses shared keys.'
+  }
+}
+
+// CI -> Storage Blob Data Reader on the storage account, when shared keys are on (with keys off the contributor role
+// above already reads): the monitor workflow downloads the deployment's collected inference data to run the local
+// monitor's retrain rule on it. Read-only.
+resource ciBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployCiAssignments && !identityBasedStorageAccess) {
+  name: guid(storage.id, ciPrincipalId, roles.storageBlobDataReader)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: ciPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'CI (GitHub OIDC): read the collected inference data for the monitor workflow.'
   }
 }
 
