@@ -27,12 +27,14 @@ run: $(STAMP)  ## train on the sample data locally, then print a summary
 test: lint infra-check workflow-check  ## lint, the offline infrastructure and workflow checks, then the full test suite
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-$(CHECKOV_STAMP): requirements/checkov-lock.txt
-	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --quiet --no-deps -r requirements/checkov-lock.txt
-	$(CHECKOV_VENV)/bin/python -m pip check
-	touch $(CHECKOV_STAMP)
+# Tool venvs (.venv-checkov, .venv-tools) each install their own lock, requirements/<tool>-lock.txt: their pins
+# clash with lock.txt. Rebuilt when that lock is newer, like .venv.
+.venv-%/.installed-from-lock: requirements/%-lock.txt
+	rm -rf .venv-$*
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --quiet --no-deps -r $<
+	.venv-$*/bin/python -m pip check
+	touch $@
 
 # Every .bicep file must parse (with our pycep-parser and with checkov's own, because checkov skips a file it cannot
 # parse and still exits 0), then checkov must report 0 failed checks; skips are justified next to each resource.
@@ -43,13 +45,6 @@ infra-check: $(STAMP) $(CHECKOV_STAMP)  ## offline Bicep checks: syntax (pycep-p
 	$(BIN)/python infra/check_bicep.py infra
 	$(CHECKOV_VENV)/bin/python infra/check_bicep.py infra
 	$(CHECKOV_VENV)/bin/checkov -d infra --framework bicep --skip-download --compact --quiet --skip-check CKV_AZURE_189
-
-$(TOOLS_STAMP): requirements/tools-lock.txt
-	rm -rf $(TOOLS_VENV)
-	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --quiet --no-deps -r requirements/tools-lock.txt
-	$(TOOLS_VENV)/bin/python -m pip check
-	touch $(TOOLS_STAMP)
 
 # GitHub's own schemas for workflows, composite actions and dependabot.yml (vendored in check-jsonschema: offline),
 # then zizmor's security audit, offline, with .github/zizmor.yml: both must report nothing. Only a networked job

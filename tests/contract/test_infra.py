@@ -8,14 +8,13 @@ checks on broken copies and sees them fail.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import yaml
+from scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
@@ -24,12 +23,7 @@ MAIN = INFRA / "main.bicep"
 
 def load_infra_module(name: str) -> ModuleType:
     """infra/<name>.py, which is a script folder, not a package."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, INFRA / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_script(INFRA / f"{name}.py")
 
 
 check_bicep = load_infra_module("check_bicep")

@@ -11,7 +11,6 @@ folders without __init__.py.)
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from types import ModuleType
 
 import pytest
 import yaml
+from scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
@@ -28,12 +28,8 @@ FIXTURES = REPO / "tests" / "fixtures" / "infra"
 
 
 def load_infra_module(name: str) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, INFRA / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """infra/<name>.py, which is a script folder, not a package."""
+    return load_script(INFRA / f"{name}.py")
 
 
 check_bicep = load_infra_module("check_bicep")
