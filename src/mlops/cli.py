@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.verb == "pipeline":
             if args.target == "azure":
-                return _pipeline_run_azure(args.file, args.overrides, args.wait)
+                # Azure honours the same switch as a job setting; the local flag would otherwise be ignored there.
+                overrides = [*args.overrides, *(["settings.force_rerun=true"] if args.force_rerun else [])]
+                return _pipeline_run_azure(args.file, overrides, args.wait)
             if args.wait:
                 raise MlopsError("--wait goes with --target azure (a local run always runs to the end)")
             return _pipeline_run(args.file, args.overrides, args.force_rerun, args.stream)

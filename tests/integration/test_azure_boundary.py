@@ -175,3 +175,17 @@ def test_an_unchanged_cluster_is_not_updated_and_a_changed_one_is(repo_root):
     client.compute = FakeCompute(existing=changed)
     assert azure.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "updated"}
     assert same._to_dict() == client.compute.sent[0]._to_dict()
+
+
+def test_force_rerun_reaches_azure_as_the_job_setting(repo_root, monkeypatch):
+    from mlops import cli
+
+    sent = {}
+    monkeypatch.setattr(cli, "_azure_client", lambda root: "client")
+    monkeypatch.setattr(
+        azure,
+        "submit_pipeline",
+        lambda client, root, file, overrides, wait: sent.update(overrides=overrides, wait=wait),
+    )
+    assert cli.main(["pipeline", "run", "pipelines/train.yml", "--target", "azure", "--force-rerun", "--wait"]) == 0
+    assert sent == {"overrides": ["settings.force_rerun=true"], "wait": True}
