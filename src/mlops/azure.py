@@ -191,7 +191,39 @@ def submit_pipeline(
     echo(f"job {final.name}: {final.status}")
     if final.status != TERMINAL_OK:
         raise StepFailed(f"Azure ML job {final.name} ended {final.status}; see {final.studio_url}")
+    if "registration" in (job.outputs or {}):
+        report_registration(client, final.name, echo)
     return final
+
+
+def report_registration(client: Any, job_name: str, echo: Echo = print) -> dict[str, Any] | None:
+    """What the register step decided, read from the job's `registration` output; in GitHub Actions also exposed
+    as step outputs (registered, model_name, model_version) so a deploy can follow a training run."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="registration-") as folder:
+        try:
+            with _azure_errors(f"downloading the registration output of {job_name}"):
+                client.jobs.download(name=job_name, output_name="registration", download_path=folder)
+        except MlopsError as exc:
+            echo(f"registration unknown: {exc}")
+            return None
+        found = sorted(Path(folder).rglob("registration.json"))
+        if not found:
+            echo(f"registration unknown: job {job_name} has no registration.json in its registration output")
+            return None
+        info = json.loads(found[0].read_text())
+    if info.get("registered"):
+        echo(f"registered: {info.get('model_name')}:{info.get('version')}")
+    else:
+        echo(f"not registered: {info.get('reason')}")
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"registered={'true' if info.get('registered') else 'false'}\n")
+            handle.write(f"model_name={info.get('model_name') or ''}\n")
+            handle.write(f"model_version={info.get('version') or ''}\n")
+    return info
 
 
 COMPUTE_FIELDS = ("type", "size", "min_instances", "max_instances", "idle_time_before_scale_down", "tier")

@@ -5,6 +5,8 @@ Every entity the Azure target sends must be exactly what azure-ai-ml's loaders p
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -64,6 +66,13 @@ class FakeJobs:
     def get(self, name):
         return SimpleNamespace(name=name, status=self.final_status, studio_url="https://ml.azure.com/runs/" + name)
 
+    registration: dict = {"registered": True, "model_name": "diabetes-classifier", "version": "7"}  # noqa: RUF012
+
+    def download(self, name, output_name, download_path):
+        folder = Path(download_path) / "named-outputs" / output_name
+        folder.mkdir(parents=True)
+        (folder / "registration.json").write_text(json.dumps(self.registration))
+
 
 def fake_client(existing=(), final_status="Completed"):
     return SimpleNamespace(
@@ -121,11 +130,25 @@ def test_pipeline_submission_sends_the_loaded_job_with_overrides_and_what_it_nee
     assert client.jobs.streamed == []
 
 
-def test_wait_streams_and_succeeds_when_the_job_completes(repo_root):
+def test_wait_streams_and_succeeds_when_the_job_completes(repo_root, tmp_path, monkeypatch, capsys):
+    outputs = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     client = fake_client()
     final = azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
     assert client.jobs.streamed == ["brave_pear_1"]
     assert final.status == "Completed"
+    assert "registered: diabetes-classifier:7" in capsys.readouterr().out
+    assert outputs.read_text() == "registered=true\nmodel_name=diabetes-classifier\nmodel_version=7\n"
+
+
+def test_a_declined_registration_is_reported_as_such(repo_root, tmp_path, monkeypatch, capsys):
+    outputs = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    client = fake_client()
+    client.jobs.registration = {"registered": False, "model_name": "diabetes-classifier", "reason": "not better"}
+    azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+    assert "not registered: not better" in capsys.readouterr().out
+    assert "registered=false\n" in outputs.read_text() and "model_version=\n" in outputs.read_text()
 
 
 def test_wait_fails_when_the_job_fails(repo_root):
