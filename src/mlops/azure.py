@@ -217,12 +217,15 @@ def report_registration(client: Any, job_name: str, echo: Echo = print) -> dict[
         echo(f"registered: {info.get('model_name')}:{info.get('version')}")
     else:
         echo(f"not registered: {info.get('reason')}")
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(f"registered={'true' if info.get('registered') else 'false'}\n")
-            handle.write(f"model_name={info.get('model_name') or ''}\n")
-            handle.write(f"model_version={info.get('version') or ''}\n")
+    from mlops.project import write_github_outputs
+
+    write_github_outputs(
+        {
+            "registered": "true" if info.get("registered") else "false",
+            "model_name": str(info.get("model_name") or ""),
+            "model_version": str(info.get("version") or ""),
+        }
+    )
     return info
 
 

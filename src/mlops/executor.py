@@ -9,6 +9,7 @@ unchanged is reused from the cache, like Azure ML's reuse; a failed step caches 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -418,8 +419,6 @@ def _cache_key(step: Step, snapshot: Path, values: dict[str, str | None], paths:
             for name, value in sorted(values.items())
         },
     }
-    import hashlib
-
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

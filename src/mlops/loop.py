@@ -64,10 +64,9 @@ def smoke_test(server: serving.LocalServer, model_dir: Path, requests: list[Path
     """Every sample request answers 200 with the predictions the model itself makes on those rows."""
     import mlflow
 
-    model = mlflow.sklearn.load_model(str(next(model_dir.rglob("MLmodel")).parent))
-    features = list(
-        mlflow.models.Model.load(str(next(model_dir.rglob("MLmodel")).parent)).signature.inputs.input_names()
-    )
+    folder = str(next(model_dir.rglob("MLmodel")).parent)
+    model = mlflow.sklearn.load_model(folder)
+    features = list(mlflow.models.Model.load(folder).signature.inputs.input_names())
     checked = {}
     for file in requests:
         status, answer = serving.invoke(server.url, file.read_bytes())

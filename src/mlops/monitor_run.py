@@ -8,7 +8,6 @@ file plus the batch deployment's predictions file.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlops import project
 from mlops.assets import DataCatalog
 from mlops.errors import MlopsError
 from mlops.project import StateDir
@@ -95,10 +95,10 @@ def monitor_window(
 
 def write_github_outputs(result: Any) -> None:
     """In GitHub Actions, expose the verdict as step outputs (the workflow decides nothing itself)."""
-    target = os.environ.get("GITHUB_OUTPUT")
-    if not target:
-        return
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(f"breached={'true' if result.breached else 'false'}\n")
-        handle.write(f"retrain={'true' if result.retrain.retrain else 'false'}\n")
-        handle.write(f"report={result.report_html}\n")
+    project.write_github_outputs(
+        {
+            "breached": "true" if result.breached else "false",
+            "retrain": "true" if result.retrain.retrain else "false",
+            "report": str(result.report_html),
+        }
+    )

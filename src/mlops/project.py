@@ -75,3 +75,14 @@ def git_commit(project_root: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{sha}-dirty" if dirty else sha
+
+
+def write_github_outputs(values: dict[str, str]) -> None:
+    """In GitHub Actions, expose values as the step's outputs (`$GITHUB_OUTPUT`); elsewhere do nothing.
+    Workflows read these instead of parsing what the CLI prints."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as handle:
+        for key, value in values.items():
+            handle.write(f"{key}={value}\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -65,15 +66,22 @@ def read_collected(folder: Path, collection: str) -> pd.DataFrame:
         raise MlopsError(f"{base}: no collected data (*.jsonl); serve the model and send requests first")
     rows = []
     for file in files:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MlopsError(f"{file}:{number}: not a JSON line ({exc.msg})") from exc
-            data = record.get("data")
+        for where, record in read_json_lines(file):
+            data = record.get("data") if isinstance(record, dict) else None
             if not isinstance(data, list):
-                raise MlopsError(f"{file}:{number}: expected a 'data' list of rows")
+                raise MlopsError(f"{where}: expected a 'data' list of rows")
             rows += data
     return pd.DataFrame(rows)
+
+
+def read_json_lines(file: Path) -> list[tuple[str, Any]]:
+    """(`file:line`, parsed value) for every non-blank line; a bad line is an error naming file and line."""
+    records = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((f"{file}:{number}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise MlopsError(f"{file}:{number}: not a JSON line ({exc.msg})") from exc
+    return records

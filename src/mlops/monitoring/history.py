@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlops.errors import MlopsError
 from mlops.monitoring.errors import MonitorInputError
+from mlops.tables import read_json_lines
 
 HISTORY_FILE = "monitor_history.jsonl"
 
@@ -31,17 +33,11 @@ def read_history(history_dir: Path | str, monitor: str | None = None) -> list[di
     path = history_path(history_dir)
     if not path.exists():
         return []
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise MonitorInputError(f"{path}:{number}: not a JSON line: {exc.msg}") from exc
-        if monitor is None or entry.get("monitor") == monitor:
-            entries.append(entry)
-    return entries
+    try:
+        records = read_json_lines(path)
+    except MlopsError as exc:
+        raise MonitorInputError(str(exc)) from exc
+    return [entry for _, entry in records if monitor is None or entry.get("monitor") == monitor]
 
 
 def retrain_flags(entries: Iterable[Mapping[str, Any]], signals: Sequence[str]) -> list[bool]:
