@@ -8,13 +8,12 @@ fixture passes every check, so each failure below is the defect's and not the fi
 
 from __future__ import annotations
 
-import importlib.util
+import dataclasses
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "workflows"
@@ -22,18 +21,8 @@ PROJECT = FIXTURES / "project"
 TOOLS = REPO / ".venv-tools" / "bin"
 
 
-def load_checks() -> ModuleType:
-    """tests/contract/test_workflows.py, under the name pytest gives it (imported once)."""
-    name = "test_workflows"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "contract" / "test_workflows.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-checks = load_checks()
+# tests/contract/test_workflows.py, under the name pytest gives it (imported once).
+checks = load_script(REPO / "tests" / "contract" / "test_workflows.py")
 
 
 def fixture(name: str):
@@ -78,8 +67,8 @@ CASES = {
     },
     "unpinned-action.yml": {
         "check_pinned_actions": [
-            "`actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683` has no version comment",
-            "`actions/setup-python@v5` is not pinned to a full 40-hex commit SHA",
+            "`actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1` has no version comment",
+            "`actions/setup-python@v7` is not pinned to a full 40-hex commit SHA",
         ]
     },
     "no-timeout.yml": {"check_timeouts": ["job build has no timeout-minutes"]},
@@ -138,6 +127,69 @@ def test_mlops_command_lines_are_found_where_the_shell_runs_them():
         ["run", "--set", "a=b"],
         ["pipeline", "run", "pipelines/train.yml", "--target", "azure", "--wait"],
     ]
+
+
+# --- the pins table (tests/contract/test_action_pins.py) ----------------------------------------------------------
+
+pins = load_script(REPO / "tests" / "contract" / "test_action_pins.py")
+
+
+def test_the_good_fixture_uses_only_pinned_releases():
+    assert not pins.check_action_pins(fixture("good.yml"), pins.TABLE)
+
+
+# fixture -> substrings check_action_pins must report, against the repository's table; every check of
+# test_workflows.py passes on these fixtures: only the table knows what is wrong with them.
+PIN_CASES = {
+    "node20-pin.yml": [
+        "bad/node20-pin.yml:14: job build, step 1 (Check out): "
+        "`actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2` is not the pinned release: "
+        "row `actions/checkout` of .github/action-pins.yml (now v7.0.1 3d3c42e5aac5ba805825da76410c181273ba90b1",
+        "update that row's version, sha, runtime and inputs",
+    ],
+    "undeclared-action-input.yml": [
+        "bad/undeclared-action-input.yml:18: job build, step 2 (Upload the reports): input `include-hidden` is not "
+        "declared by actions/upload-artifact v7.0.0",
+        "add it to row `actions/upload-artifact` of .github/action-pins.yml",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PIN_CASES))
+def test_the_pins_check_catches_what_the_workflow_checks_cannot(name):
+    doc = fixture(f"bad/{name}")
+    others = {check: problems for check, problems in problems_by_check(doc).items() if problems}
+    assert not others, f"bad/{name} should only break the pins check, but also: {others}"
+    text = "\n".join(pins.check_action_pins(doc, pins.TABLE))
+    for substring in PIN_CASES[name]:
+        assert substring in text, f"check_action_pins on bad/{name}: {substring!r} not in\n{text}"
+
+
+def test_a_node20_row_fails_the_table_and_every_use_of_it():
+    """Had the table kept checkout v4.2.2 (node20), the table check and the use both fail, naming the row."""
+    old = dataclasses.replace(
+        pins.TABLE.rows["actions/checkout"],
+        version="v4.2.2",
+        sha="11bd71901bbe5b1630ceea73d27597364c9af683",
+        runtime="node20",
+    )
+    table = pins.Table(pins.TABLE.name, {**pins.TABLE.rows, old.action: old})
+    row = "row `actions/checkout` of .github/action-pins.yml (now v4.2.2 11bd71901bbe5b1630ceea73d27597364c9af683"
+    assert [p for p in pins.check_table(table) if row in p and "runtime node20 is no longer supported" in p]
+    problems = pins.check_action_pins(fixture("bad/node20-pin.yml"), table)
+    assert len(problems) == 1 and "runs on node20, which GitHub-hosted runners no longer run" in problems[0]
+    assert "bad/node20-pin.yml:14: job build, step 1 (Check out)" in problems[0] and row in problems[0]
+
+
+def test_an_action_without_a_row_is_reported(tmp_path):
+    workflow = tmp_path / "unlisted.yml"
+    workflow.write_text(
+        "name: Unlisted\non: workflow_dispatch\npermissions:\n  contents: read\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n"
+        "      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0\n"
+    )
+    problems = pins.check_action_pins(checks.load(workflow, root=PROJECT), pins.TABLE)
+    assert len(problems) == 1 and "`actions/setup-node` has no row in .github/action-pins.yml" in problems[0]
 
 
 # --- the two tools of `make workflow-check` ------------------------------------------------------------------------
