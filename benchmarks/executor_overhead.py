@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def fresh_state(base: Path, name: str) -> Path:
     """A state folder whose MLflow store already has its schema, so neither side pays the migrations."""
-    from mlops import tracking
-    from mlops.project import StateDir
+    from mlops.spec.layout import StateDir
+    from mlops.targets.local import tracking
 
     state = StateDir(base / name).ensure()
     tracking.client(state).search_experiments()
@@ -34,7 +34,7 @@ def fresh_state(base: Path, name: str) -> Path:
 
 
 def run_executor(pipeline: Path, state: Path, force: bool) -> tuple[float, object]:
-    from mlops.executor import run_pipeline
+    from mlops.targets.local.jobs import submit as run_pipeline
 
     os.environ["MLOPS_HOME"] = str(state)
     started = time.perf_counter()

@@ -29,20 +29,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def champion(tmp: Path):
-    from mlops import serving
     from mlops.errors import MlopsError
-    from mlops.executor import run_pipeline
-    from mlops.project import StateDir
+    from mlops.spec import contract
+    from mlops.spec.layout import Layout
+    from mlops.targets.local.jobs import submit as run_pipeline
 
-    state = StateDir.for_project(REPO).ensure()
-    name = serving.default_model_name(REPO)
+    state = Layout(REPO).state.ensure()
+    name = contract.model_name(Layout(REPO))
     try:
-        return state, serving.resolve_model(state, name)
+        return state, Layout(REPO).catalog.model(name)
     except MlopsError:
         os.environ["MLOPS_HOME"] = str(tmp / "state")
-        state = StateDir.for_project(REPO).ensure()
+        state = Layout(REPO).state.ensure()
         run_pipeline(REPO / "pipelines" / "train.yml", [], echo=lambda _: None)
-        return state, serving.resolve_model(state, name)
+        return state, Layout(REPO).catalog.model(name)
 
 
 def timed_requests(url: str, body: bytes, requests: int, concurrency: int) -> tuple[float, list[float], int]:
@@ -94,8 +94,10 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def online(state, model, requests: int, concurrency: int, tmp: Path) -> None:
-    from mlops import serving
-    from mlops.loop import free_port
+    from mlops.spec.layout import Layout
+    from mlops.targets.local import online as local_online
+    from mlops.targets.local.loop import free_port
+    from mlops.targets.local.registry import materialize
 
     body = json.loads((REPO / "endpoints" / "online" / "sample-request.json").read_text())
     data = body["input_data"]
@@ -106,10 +108,10 @@ def online(state, model, requests: int, concurrency: int, tmp: Path) -> None:
             "data": [[r[i] for i in keep] for r in data["data"]],
         }
     }
-    model_dir = next(serving.materialize(state, model).rglob("MLmodel")).parent
+    model_dir = next(materialize(state, model).rglob("MLmodel")).parent
 
     rows = []
-    with serving.start_server(REPO, state, model, free_port()) as server:
+    with local_online.deploy(Layout(REPO, state.root), model, free_port()) as server:
         rows.append(
             (
                 "local endpoint (azmlinfsrv + score.py)",
@@ -146,7 +148,8 @@ def batch_rows(state, model, rows: int, tmp: Path) -> None:
     import mlflow
     import pandas as pd
 
-    from mlops import batch, serving
+    from mlops.targets.local import batch
+    from mlops.targets.local.registry import materialize
 
     source = pd.read_csv(REPO / "data" / "production" / "baseline.csv")
     big = pd.concat([source] * (rows // len(source) + 1), ignore_index=True).iloc[:rows]
@@ -156,11 +159,11 @@ def batch_rows(state, model, rows: int, tmp: Path) -> None:
     files = 8
     for index in range(files):
         big.iloc[index::files].to_csv(inputs / f"part-{index}.csv", index=False)
-    version_dir = serving.materialize(state, model)
+    version_dir = materialize(state, model)
     settings = batch.BatchSettings.from_yaml(REPO / "endpoints" / "batch" / "deployment.yml")
 
     started = time.perf_counter()
-    batch.run_batch(settings, version_dir, inputs, tmp / "batch-out", tmp / "batch.log", echo=lambda _: None)
+    batch.invoke(settings, version_dir, inputs, tmp / "batch-out", tmp / "batch.log", echo=lambda _: None)
     driver = time.perf_counter() - started
 
     folder = next(version_dir.rglob("MLmodel")).parent

@@ -19,8 +19,8 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def empty_tracking_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow SQLite store with its schema created once (the migrations take seconds per new store)."""
-    from mlops import tracking
-    from mlops.project import StateDir
+    from mlops.spec.layout import StateDir
+    from mlops.targets.local import tracking
 
     state = StateDir(tmp_path_factory.mktemp("template-state")).ensure()
     tracking.client(state).search_experiments()
@@ -56,7 +56,7 @@ def trained(repo_root, tmp_path_factory):
     Afterwards version 2 is the champion. Shared by the gate, serving and batch tests (about a minute)."""
     from mlflow.tracking import MlflowClient
 
-    from mlops.executor import run_pipeline
+    from mlops.targets.local.jobs import submit as run_pipeline
 
     state = tmp_path_factory.mktemp("trained-state")
     with pytest.MonkeyPatch.context() as patch:

@@ -514,12 +514,12 @@ def test_the_monitor_watches_the_deployment_the_monitor_yaml_names():
 def test_the_monitor_reads_only_outputs_the_cli_writes(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from mlops import monitor_run
+    from mlops.targets.local import monitor
 
     output = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     result = SimpleNamespace(breached=True, retrain=SimpleNamespace(retrain=False), report_html=tmp_path / "r.html")
-    monitor_run.write_github_outputs(result)
+    monitor.write_github_outputs(result)
     written = {line.split("=", 1)[0] for line in output.read_text().splitlines()}
     doc = workflow("monitor.yml")
     read = set(re.findall(r"steps\.monitor\.outputs\.(\w+)", doc.text))

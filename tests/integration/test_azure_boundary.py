@@ -12,8 +12,10 @@ from types import SimpleNamespace
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
 
-from mlops import azure, azureml
 from mlops.errors import MlopsError, StepFailed
+from mlops.spec import loaders as azureml
+from mlops.spec.layout import Layout
+from mlops.targets.azure import jobs, workspace
 
 
 class FakeAssets:
@@ -90,8 +92,8 @@ def same(sent, file):
 
 def test_ensure_sends_every_repo_definition_exactly_as_loaded(repo_root):
     client = fake_client()
-    definitions = azure.repo_definitions(repo_root)
-    results = azure.ensure(client, definitions, echo=lambda _: None)
+    definitions = workspace.repo_definitions(Layout(repo_root))
+    results = workspace.ensure(client, definitions, echo=lambda _: None)
     kinds = {d.kind for d in definitions}
     assert {"environment", "data", "component"} <= kinds
     sent = {
@@ -108,9 +110,9 @@ def test_ensure_sends_every_repo_definition_exactly_as_loaded(repo_root):
 
 
 def test_ensure_is_idempotent_for_existing_versions(repo_root):
-    definitions = [d for d in azure.repo_definitions(repo_root) if d.kind != "compute"]
+    definitions = [d for d in workspace.repo_definitions(Layout(repo_root)) if d.kind != "compute"]
     client = fake_client(existing={(d.name, d.version) for d in definitions})
-    results = azure.ensure(client, definitions, echo=lambda _: None)
+    results = workspace.ensure(client, definitions, echo=lambda _: None)
     assert set(results.values()) == {"exists"}
     assert client.environments.sent == client.data.sent == client.components.sent == []
 
@@ -119,7 +121,7 @@ def test_pipeline_submission_sends_the_loaded_job_with_overrides_and_what_it_nee
     client = fake_client()
     pipeline = repo_root / "pipelines" / "train.yml"
     overrides = ["inputs.estimator=random_forest"]
-    azure.submit_pipeline(client, repo_root, pipeline, overrides, wait=False, echo=lambda _: None)
+    jobs.submit(client, Layout(repo_root), pipeline, overrides, wait=False, echo=lambda _: None)
     (job,) = client.jobs.sent
     expected = azureml.load_job(pipeline, [{"inputs.estimator": "random_forest"}])
     assert job._to_dict() == expected._to_dict()
@@ -134,7 +136,7 @@ def test_wait_streams_and_succeeds_when_the_job_completes(repo_root, tmp_path, m
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     client = fake_client()
-    final = azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+    final = jobs.submit(client, Layout(repo_root), repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
     assert client.jobs.streamed == ["brave_pear_1"]
     assert final.status == "Completed"
     assert "registered: diabetes-classifier:7" in capsys.readouterr().out
@@ -146,7 +148,7 @@ def test_a_declined_registration_is_reported_as_such(repo_root, tmp_path, monkey
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     client = fake_client()
     client.jobs.registration = {"registered": False, "model_name": "diabetes-classifier", "reason": "not better"}
-    azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+    jobs.submit(client, Layout(repo_root), repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
     assert "not registered: not better" in capsys.readouterr().out
     assert "registered=false\n" in outputs.read_text() and "model_version=\n" in outputs.read_text()
 
@@ -154,13 +156,13 @@ def test_a_declined_registration_is_reported_as_such(repo_root, tmp_path, monkey
 def test_wait_fails_when_the_job_fails(repo_root):
     client = fake_client(final_status="Failed")
     with pytest.raises(StepFailed, match="brave_pear_1 ended Failed"):
-        azure.submit_pipeline(client, repo_root, repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
+        jobs.submit(client, Layout(repo_root), repo_root / "pipelines" / "train.yml", [], wait=True, echo=print)
 
 
 def test_a_broken_pipeline_is_rejected_before_anything_is_sent(repo_root):
     client = fake_client()
     with pytest.raises(MlopsError, match="declares no input 'estimatr'; did you mean 'estimator'"):
-        azure.submit_pipeline(
+        jobs.submit(
             client,
             repo_root,
             repo_root / "pipelines" / "train.yml",
@@ -181,34 +183,35 @@ def test_credential_errors_become_a_one_line_hint(repo_root):
         ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
     )
     client.environments.create_or_update = refuse
-    definitions = [d for d in azure.repo_definitions(repo_root) if d.kind == "environment"]
+    definitions = [d for d in workspace.repo_definitions(Layout(repo_root)) if d.kind == "environment"]
     with pytest.raises(MlopsError, match=r"could not authenticate to Azure.*az login"):
-        azure.ensure(client, definitions, echo=lambda _: None)
+        workspace.ensure(client, definitions, echo=lambda _: None)
 
 
 def test_an_unchanged_cluster_is_not_updated_and_a_changed_one_is(repo_root):
-    (cluster,) = [d for d in azure.repo_definitions(repo_root) if d.kind == "compute"]
+    (cluster,) = [d for d in workspace.repo_definitions(Layout(repo_root)) if d.kind == "compute"]
     same = azureml.load_entity(cluster.file)
     client = fake_client()
     client.compute = FakeCompute(existing=same)
-    assert azure.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "exists, unchanged"}
+    assert workspace.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "exists, unchanged"}
     assert client.compute.sent == []
     changed = azureml.load_entity(cluster.file)
     changed.max_instances = changed.max_instances + 3
     client.compute = FakeCompute(existing=changed)
-    assert azure.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "updated"}
+    assert workspace.ensure(client, [cluster], echo=lambda _: None) == {cluster.label: "updated"}
     assert same._to_dict() == client.compute.sent[0]._to_dict()
 
 
 def test_force_rerun_reaches_azure_as_the_job_setting(repo_root, monkeypatch):
     from mlops import cli
+    from mlops.cli import job_verbs
 
     sent = {}
-    monkeypatch.setattr(cli, "_azure_client", lambda root: "client")
+    monkeypatch.setattr(job_verbs, "azure_client", lambda project: "client")
     monkeypatch.setattr(
-        azure,
-        "submit_pipeline",
-        lambda client, root, file, overrides, wait: sent.update(overrides=overrides, wait=wait),
+        jobs,
+        "submit",
+        lambda client, project, file, overrides, wait: sent.update(overrides=overrides, wait=wait),
     )
     assert cli.main(["pipeline", "run", "pipelines/train.yml", "--target", "azure", "--force-rerun", "--wait"]) == 0
     assert sent == {"overrides": ["settings.force_rerun=true"], "wait": True}

@@ -9,8 +9,11 @@ from types import SimpleNamespace
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from mlops import azure, azureml
 from mlops.errors import MlopsError, StepFailed
+from mlops.spec import loaders as azureml
+from mlops.spec.layout import Layout
+from mlops.targets.azure import batch, registry
+from mlops.targets.azure import online as azure_online
 
 
 def done(value=None):
@@ -67,7 +70,7 @@ def existing_endpoint(repo_root, traffic, mirror=None):
 
 def test_first_deployment_creates_the_endpoint_and_gets_all_traffic(repo_root):
     online = FakeOnline()
-    rollout = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None)
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None)
     sent = rollout.deploy("blue", "diabetes-classifier:3")
     expected = azureml.load_entity(repo_root / "endpoints" / "online" / "blue.yml")
     expected.model = "azureml:diabetes-classifier:3"
@@ -78,7 +81,9 @@ def test_first_deployment_creates_the_endpoint_and_gets_all_traffic(repo_root):
 
 def test_a_second_deployment_starts_with_no_traffic_and_the_endpoint_is_not_rewritten(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue"})
-    azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).deploy("green", "diabetes-classifier:4")
+    azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).deploy(
+        "green", "diabetes-classifier:4"
+    )
     assert online.sent_endpoints == []
     assert online.endpoint.traffic == {"blue": 100}
     assert online.sent_deployments[0].model == "azureml:diabetes-classifier:4"
@@ -95,13 +100,13 @@ def test_a_second_deployment_starts_with_no_traffic_and_the_endpoint_is_not_rewr
 def test_bad_traffic_is_refused_before_azure_is_called(repo_root, spec, message):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     with pytest.raises(MlopsError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).set_traffic(spec)
+        azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).set_traffic(spec)
     assert online.sent_endpoints == []
 
 
 def test_shift_mirror_rollback_and_delete(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
-    rollout = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None)
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None)
     rollout.set_mirror("green=10")
     assert online.endpoint.mirror_traffic == {"green": 10}
     with pytest.raises(MlopsError, match="takes live traffic"):
@@ -119,7 +124,9 @@ def test_shift_mirror_rollback_and_delete(repo_root):
 def test_smoke_test_invokes_one_deployment_directly(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     request = repo_root / "endpoints" / "online" / "sample-request.json"
-    body = azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).test("green", request)
+    body = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).invoke(
+        "green", request
+    )
     assert online.invoked == [("diabetes-endpoint", "green", str(request))]
     assert body["predictions"] == [1, 0]
 
@@ -128,15 +135,15 @@ def test_smoke_test_fails_on_an_answer_without_predictions(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     online.invoke = lambda **kwargs: json.dumps({"error": "boom"})
     with pytest.raises(StepFailed, match="without predictions"):
-        azure.OnlineRollout(fake_client(online), repo_root, echo=lambda _: None).test(
+        azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).invoke(
             "green", repo_root / "endpoints" / "online" / "sample-request.json"
         )
 
 
 def test_model_reference_must_name_a_version():
-    assert azure.model_reference("diabetes-classifier:3") == "azureml:diabetes-classifier:3"
+    assert registry.model_reference("diabetes-classifier:3") == "azureml:diabetes-classifier:3"
     with pytest.raises(MlopsError, match="expected NAME:VERSION"):
-        azure.model_reference("diabetes-classifier")
+        registry.model_reference("diabetes-classifier")
 
 
 def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
@@ -153,7 +160,7 @@ def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
         batch_endpoints=SimpleNamespace(begin_create_or_update=create_endpoint, get=lambda name: current),
         batch_deployments=SimpleNamespace(begin_create_or_update=lambda e: (deployments.append(e), done(e))[1]),
     )
-    azure.deploy_batch(client, repo_root, "diabetes-classifier:5", echo=lambda _: None)
+    batch.deploy(client, Layout(repo_root), "diabetes-classifier:5", echo=lambda _: None)
     expected = azureml.load_entity(repo_root / "endpoints" / "batch" / "deployment.yml")
     expected.model = "azureml:diabetes-classifier:5"
     assert deployments[0]._to_dict() == expected._to_dict()
@@ -175,9 +182,9 @@ def test_promotion_shares_the_workspace_version_into_the_registry_once(repo_root
 
     workspace = SimpleNamespace(models=SimpleNamespace(share=share))
     registry = SimpleNamespace(models=SimpleNamespace(get=get))
-    uri = azure.promote_model(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    uri = registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
     assert uri == "azureml://registries/reg/models/diabetes-classifier/versions/3"
     assert shared == [("diabetes-classifier", "3", "reg", "diabetes-classifier", "3")]
-    azure.promote_model(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
     assert len(shared) == 1  # idempotent
-    assert azure.model_reference(uri) == uri  # prod deploys the registry URI as is
+    assert registry.model_reference(uri) == uri  # prod deploys the registry URI as is

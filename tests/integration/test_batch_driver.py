@@ -10,8 +10,12 @@ import mlflow
 import pandas as pd
 import pytest
 
-from mlops import batch, serving
 from mlops.errors import StepFailed
+from mlops.spec.layout import Layout
+from mlops.targets.local import batch
+from mlops.targets.local.registry import materialize
+
+REPO = Path(__file__).resolve().parents[2]
 
 # All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
@@ -21,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 def model_dir(trained):
     results, _ = trained
     state = results["better"].state
-    return serving.materialize(state, serving.resolve_model(state, "diabetes-classifier"))
+    return materialize(state, Layout(REPO, state.root).catalog.model("diabetes-classifier"))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,7 @@ def test_settings_come_from_the_deployment_yaml(settings):
 
 def test_batch_output_equals_direct_predict_on_the_same_rows(repo_root, settings, model_dir, tmp_path):
     source = repo_root / "data" / "production" / "drifted.csv"
-    summary = batch.run_batch(settings, model_dir, source, tmp_path / "out", tmp_path / "worker.log", echo=quiet)
+    summary = batch.invoke(settings, model_dir, source, tmp_path / "out", tmp_path / "worker.log", echo=quiet)
     output = pd.read_csv(summary.output)
     folder = next(model_dir.rglob("MLmodel")).parent
     model = mlflow.sklearn.load_model(str(folder))
@@ -78,7 +82,7 @@ def test_failed_mini_batch_is_retried_then_tolerated_within_the_error_threshold(
     settings, model_dir, mixed_folder, tmp_path
 ):
     tolerant = dataclasses.replace(settings, max_retries=1, error_threshold=1)
-    summary = batch.run_batch(tolerant, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    summary = batch.invoke(tolerant, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert (summary.succeeded, summary.failed, summary.retries, summary.rows) == (2, 1, 1, 200)
     assert "b.csv" in summary.errors[0] and "missing column(s) ['bmi']" in summary.errors[0]
     assert pd.read_csv(summary.output)["source_file"].unique().tolist() == ["a.csv", "c.csv"]
@@ -89,14 +93,14 @@ def test_failures_beyond_the_error_threshold_fail_the_job_and_write_no_output(
 ):
     strict = dataclasses.replace(settings, max_retries=0, error_threshold=0)
     with pytest.raises(StepFailed, match="exceed error_threshold 0; no output written"):
-        batch.run_batch(strict, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+        batch.invoke(strict, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert not (tmp_path / "out" / "predictions.csv").exists()
     assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no half-written files either
 
 
 def test_error_threshold_minus_one_ignores_all_failures(settings, model_dir, mixed_folder, tmp_path):
     lenient = dataclasses.replace(settings, max_retries=0, error_threshold=-1)
-    summary = batch.run_batch(lenient, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    summary = batch.invoke(lenient, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert (summary.failed, summary.rows) == (1, 200)
 
 
@@ -115,7 +119,7 @@ def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model
     for name in ("1-fast.csv", "2-slow.csv", "3-fast.csv"):
         (inputs / name).write_text("x\n1\n")
     hanging = dataclasses.replace(settings, code_dir=code, scoring_script="score.py", timeout_s=1.0, max_retries=0)
-    summary = batch.run_batch(hanging, model_dir, inputs, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    summary = batch.invoke(hanging, model_dir, inputs, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert (summary.succeeded, summary.failed) == (2, 1)
     assert "no result within the 1s timeout" in summary.errors[0]
     assert pd.read_csv(summary.output)["file"].tolist() == ["1-fast.csv", "3-fast.csv"]
@@ -127,7 +131,7 @@ def test_init_failure_is_reported_once_with_its_reason(settings, tmp_path):
     source = tmp_path / "one.csv"
     source.write_text("x\n1\n")
     with pytest.raises(StepFailed, match="init\\(\\) failed: RuntimeError: no MLflow model"):
-        batch.run_batch(settings, empty_model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+        batch.invoke(settings, empty_model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
 
 
 def test_scoring_code_cannot_import_the_project_package(settings, model_dir, tmp_path):
@@ -138,7 +142,7 @@ def test_scoring_code_cannot_import_the_project_package(settings, model_dir, tmp
     source.write_text("x\n1\n")
     guarded = dataclasses.replace(settings, code_dir=code, scoring_script="score.py")
     with pytest.raises(StepFailed, match="No module named 'mlops'"):
-        batch.run_batch(guarded, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+        batch.invoke(guarded, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
 
 
 def test_input_checks(tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.executor import run_pipeline
-from mlops.project import StateDir
+from mlops.spec.layout import Layout
+from mlops.targets.local.jobs import submit as run_pipeline
 
 PIPELINE = Path("pipelines/scale_and_total.yml")
 
@@ -115,7 +115,7 @@ def test_failed_step_reports_exit_code_and_log_tail_and_caches_nothing(miniproje
     message = str(failure.value)
     assert "step 'scale' failed with exit code 3" in message
     assert "about to fail on purpose" in message
-    state = StateDir.for_project(miniproject)
+    state = Layout(miniproject).state
     assert [p.name for p in state.cache.iterdir()] == []
     record = json.loads(next(state.runs.glob("*/run.json")).read_text())
     assert record["status"] == "failed"
@@ -152,12 +152,12 @@ def test_component_cannot_import_the_project_package(miniproject, monkeypatch):
 def test_bad_input_is_rejected_before_anything_runs(miniproject, override, message):
     with pytest.raises(MlopsError, match=message):
         run(miniproject, override)
-    state = StateDir.for_project(miniproject)
+    state = Layout(miniproject).state
     assert not state.runs.exists() or not any(state.runs.iterdir())
 
 
 def test_interrupted_run_is_marked_killed_not_left_running(miniproject, monkeypatch):
-    import mlops.executor as executor
+    import mlops.targets.local.jobs as executor
 
     real_snapshot = executor.build_snapshot
 
@@ -169,7 +169,7 @@ def test_interrupted_run_is_marked_killed_not_left_running(miniproject, monkeypa
     monkeypatch.setattr(executor, "build_snapshot", interrupt_at_second_step)
     with pytest.raises(KeyboardInterrupt):
         run(miniproject)
-    state = StateDir.for_project(miniproject)
+    state = Layout(miniproject).state
     client = MlflowClient(tracking_uri=state.tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("miniproject").experiment_id])
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]

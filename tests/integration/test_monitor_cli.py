@@ -10,8 +10,14 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mlops import azure, azureml, batch, serving
 from mlops.cli import main
+from mlops.spec import loaders as azureml
+from mlops.spec.layout import Layout
+from mlops.targets.azure import monitor as azure_monitor
+from mlops.targets.local import batch
+from mlops.targets.local.registry import materialize
+
+REPO = Path(__file__).resolve().parents[2]
 
 # All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
@@ -22,13 +28,13 @@ def scored(trained, repo_root, tmp_path_factory):
     """Both production batches scored by the champion with the batch driver: {name: (inputs, predictions)}."""
     results, _ = trained
     state = results["better"].state
-    model_dir = serving.materialize(state, serving.resolve_model(state, "diabetes-classifier"))
+    model_dir = materialize(state, Layout(REPO, state.root).catalog.model("diabetes-classifier"))
     settings = batch.BatchSettings.from_yaml(repo_root / "endpoints" / "batch" / "deployment.yml")
     out = {}
     for name in ("baseline", "drifted"):
         source = repo_root / "data" / "production" / f"{name}.csv"
         folder = tmp_path_factory.mktemp(f"scored-{name}")
-        summary = batch.run_batch(settings, model_dir, source, folder, folder / "w.log", echo=lambda _: None)
+        summary = batch.invoke(settings, model_dir, source, folder, folder / "w.log", echo=lambda _: None)
         out[name] = (source, summary.output)
     return out
 
@@ -70,7 +76,7 @@ def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch):
     outputs = isolated_state / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     runs = []
-    monkeypatch.setattr("mlops.executor.run_pipeline", lambda *a, **k: runs.append(a))
+    monkeypatch.setattr("mlops.targets.local.jobs.submit", lambda *a, **k: runs.append(a))
     args = ("--production", source, "--predictions", predictions, "--history", isolated_state / "h", "--retrain")
     monitor(*args, "--window", "day-1")
     assert runs == []  # 1 of 1 breached windows: M=2 not reached yet
@@ -122,6 +128,6 @@ def test_azure_monitor_schedule_is_sent_as_loaded(repo_root):
         )
     )
     config = repo_root / "monitoring" / "monitor.yml"
-    azure.create_monitor(client, config, echo=lambda _: None)
+    azure_monitor.schedule(client, config, echo=lambda _: None)
     assert sent[0]._to_dict() == azureml.load_entity(config)._to_dict()
     assert Path(config).is_file()

@@ -13,8 +13,12 @@ import mlflow
 import pandas as pd
 import pytest
 
-from mlops import serving
-from mlops.loop import free_port, request_frame, sample_requests
+from mlops.spec.layout import Layout
+from mlops.targets.local import online
+from mlops.targets.local.loop import free_port, request_frame
+from mlops.targets.local.registry import materialize
+
+REPO = Path(__file__).resolve().parents[2]
 
 # All users of the session-scoped `trained` fixture run in one xdist worker, so it is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
@@ -25,8 +29,8 @@ MAX_ROWS = 50
 def champion(trained):
     results, _ = trained
     state = results["better"].state
-    model = serving.resolve_model(state, "diabetes-classifier")
-    return state, model, serving.materialize(state, model)
+    model = Layout(REPO, state.root).catalog.model("diabetes-classifier")
+    return state, model, materialize(state, model)
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +188,14 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
     model, features = model_and_features
     body = (repo_root / "endpoints" / "online" / "sample-request.json").read_bytes()
     expected = model.predict(request_frame(json.loads(body))[features]).tolist()
-    with serving.start_server(repo_root, state, model_ref, free_port()) as server:
+    with online.deploy(Layout(repo_root, state.root), model_ref, free_port()) as server:
         assert server.url.startswith("http://127.0.0.1:")
-        for file in sample_requests(repo_root):
-            status, answer = serving.invoke(server.url, file.read_bytes())
+        for file in Layout(repo_root).sample_requests():
+            status, answer = online.invoke(server.url, file.read_bytes())
             assert status == 200 and answer["model"]["version"] == "2"
 
         def one(_index):
-            status, answer = serving.invoke(server.url, body, timeout=10)
+            status, answer = online.invoke(server.url, body, timeout=10)
             return status == 200 and answer["predictions"] == expected
 
         with ThreadPoolExecutor(max_workers=8) as pool:  # bounded: 2,000 requests, 10 s timeout each

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from mlops.cli import main
-from mlops.validate import discover, validate_files
+from mlops.spec.layout import Layout
+from mlops.spec.validate import discover, validate_files
 
 
 def edit_yaml(relative: str, change: Callable[[dict], None]) -> Callable[[Path], str]:
@@ -170,11 +171,11 @@ CASES = {
 
 
 def test_the_fixture_project_is_valid(miniproject):
-    assert validate_files(miniproject, discover(miniproject)) == []
+    assert validate_files(Layout(miniproject), discover(Layout(miniproject))) == []
 
 
 def test_the_repo_is_valid(repo_root):
-    problems = validate_files(repo_root, discover(repo_root))
+    problems = validate_files(Layout(repo_root), discover(Layout(repo_root)))
     assert [p.render(repo_root) for p in problems] == []
 
 

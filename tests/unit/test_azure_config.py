@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from mlops.azure import WorkspaceConfig, ml_client, workspace_config
 from mlops.errors import MlopsError
+from mlops.spec.layout import Layout
+from mlops.targets.azure.workspace import WorkspaceConfig, ml_client, workspace_config
 
 FULL_ENV = {
     "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000001",
@@ -15,7 +16,7 @@ FULL_ENV = {
 
 
 def test_environment_variables_are_enough(tmp_path):
-    config = workspace_config(tmp_path, FULL_ENV)
+    config = workspace_config(Layout(tmp_path), FULL_ENV)
     assert config == WorkspaceConfig("00000000-0000-0000-0000-000000000001", "rg-mlops-dev", "mlw-mlops-dev")
 
 
@@ -24,20 +25,20 @@ def test_config_json_is_read_like_az_ml_does(tmp_path):
     (tmp_path / ".azureml" / "config.json").write_text(
         json.dumps({"subscription_id": "sub", "resource_group": "rg", "workspace_name": "ws"})
     )
-    assert workspace_config(tmp_path, {}) == WorkspaceConfig("sub", "rg", "ws")
+    assert workspace_config(Layout(tmp_path), {}) == WorkspaceConfig("sub", "rg", "ws")
 
 
 def test_environment_wins_field_by_field_over_the_file(tmp_path):
     (tmp_path / "config.json").write_text(
         json.dumps({"subscription_id": "sub", "resource_group": "rg", "workspace_name": "ws"})
     )
-    config = workspace_config(tmp_path, {"AZUREML_WORKSPACE_NAME": "other-ws"})
+    config = workspace_config(Layout(tmp_path), {"AZUREML_WORKSPACE_NAME": "other-ws"})
     assert config == WorkspaceConfig("sub", "rg", "other-ws")
 
 
 def test_nothing_configured_lists_every_missing_setting(tmp_path):
     with pytest.raises(MlopsError) as error:
-        workspace_config(tmp_path, {})
+        workspace_config(Layout(tmp_path), {})
     for variable in FULL_ENV:
         assert variable in str(error.value)
     assert ".azureml/config.json" in str(error.value)
@@ -45,7 +46,7 @@ def test_nothing_configured_lists_every_missing_setting(tmp_path):
 
 def test_partly_configured_lists_only_what_is_missing(tmp_path):
     with pytest.raises(MlopsError) as error:
-        workspace_config(tmp_path, {"AZURE_SUBSCRIPTION_ID": "sub"})
+        workspace_config(Layout(tmp_path), {"AZURE_SUBSCRIPTION_ID": "sub"})
     assert "AZURE_SUBSCRIPTION_ID" not in str(error.value)
     assert "AZURE_RESOURCE_GROUP" in str(error.value) and "AZUREML_WORKSPACE_NAME" in str(error.value)
 
@@ -53,7 +54,7 @@ def test_partly_configured_lists_only_what_is_missing(tmp_path):
 def test_broken_config_file_names_the_file(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(MlopsError, match=r"config\.json: not valid JSON"):
-        workspace_config(tmp_path, {})
+        workspace_config(Layout(tmp_path), {})
 
 
 def test_ml_client_targets_the_configured_workspace_without_network():

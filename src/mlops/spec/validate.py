@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops import azureml
-from mlops.assets import DataCatalog
-from mlops.command import PLACEHOLDER, required_placeholders
 from mlops.errors import MlopsError
-from mlops.pipeline import DataInput, load_pipeline
+from mlops.spec import consistency
+from mlops.spec import loaders as azureml
+from mlops.spec.catalog import LocalCatalog
+from mlops.spec.command import PLACEHOLDER, required_placeholders
+from mlops.spec.layout import Layout
+from mlops.spec.pipeline import DataInput, load_pipeline
+from mlops.spec.references import is_asset_ref, is_storage_uri, parse_ref
 
-SEARCHED_FOLDERS = ("components", "pipelines", "data", "environments", "endpoints", "monitoring", "infra")
 RESERVED_INPUT_NAMES = {"path", "ld_library_path", "user", "logname", "home", "pwd", "shell"}
 COMPONENT_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
-ENVIRONMENT_REFERENCE = re.compile(r"^azureml:(?P<name>[\w.-]+)(?::(?P<version>[\w.-]+)|@(?P<label>latest))$")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,9 @@ class Problem:
         return f"{shown}: {self.field}: {self.message}" if self.field else f"{shown}: {self.message}"
 
 
-def discover(root: Path) -> list[Path]:
+def discover(layout: Layout) -> list[Path]:
     files: list[Path] = []
-    for folder in SEARCHED_FOLDERS:
-        base = root / folder
+    for base in layout.definition_folders:
         if base.is_dir():
             files += [p for p in base.rglob("*") if p.is_file() and _is_yaml_or_mltable(p)]
     return sorted(files)
@@ -51,20 +51,26 @@ def _is_yaml_or_mltable(path: Path) -> bool:
     return path.suffix in (".yml", ".yaml") or path.name == "MLTable"
 
 
-def validate_files(root: Path, files: list[Path]) -> list[Problem]:
-    catalog_problems: list[Problem] = []
+def validate_files(layout: Layout, files: list[Path], *, whole_project: bool = True) -> list[Problem]:
+    """Every file's own checks, then (for the whole project, or where a checked file holds one of the copies)
+    the names several files repeat (`mlops.spec.consistency`)."""
+    catalog = layout.catalog
+    problems: list[Problem] = []
     try:
-        catalog = DataCatalog.from_folder(root / "data")
+        catalog.data_assets  # noqa: B018  (load the data catalog once; a broken asset YAML is one problem)
     except MlopsError as exc:
-        catalog = DataCatalog([])
-        catalog_problems.append(Problem(root / "data", "", str(exc)))
-    problems = list(catalog_problems)
+        catalog.data_assets = []  # type: ignore[misc]
+        problems.append(Problem(layout.data, "", str(exc)))
     for file in files:
-        problems += validate_file(root, file, catalog)
+        problems += validate_file(layout.root, file, catalog)
+    checked = {f.resolve() for f in files}
+    for mismatch in consistency.mismatches(layout):
+        if whole_project or mismatch.copy.file.resolve() in checked or mismatch.owner.file.resolve() in checked:
+            problems.append(Problem(mismatch.copy.file, mismatch.copy.field, mismatch.message))
     return problems
 
 
-def validate_file(root: Path, file: Path, catalog: DataCatalog) -> list[Problem]:
+def validate_file(root: Path, file: Path, catalog: LocalCatalog) -> list[Problem]:
     if file.name == "MLTable":
         return _check_mltable(file)
     try:
@@ -116,7 +122,7 @@ def _component_fields() -> set[str]:
         return {field.data_key or name for name, field in schema.fields.items()}
 
 
-def _check_component(root: Path, file: Path, document: dict, component: Any, catalog: DataCatalog) -> list[Problem]:
+def _check_component(root: Path, file: Path, document: dict, component: Any, catalog: LocalCatalog) -> list[Problem]:
     problems: list[Problem] = []
     top_level = _component_fields()
     for key in document:
@@ -136,7 +142,7 @@ def _check_component(root: Path, file: Path, document: dict, component: Any, cat
             )
     problems += _check_command(file, document)
     problems += _check_code(file, document)
-    problems += _check_environment_reference(root, file, document.get("environment"))
+    problems += _check_environment_reference(catalog, file, document.get("environment"))
     return problems
 
 
@@ -161,9 +167,9 @@ def _check_command(file: Path, document: dict) -> list[Problem]:
     return problems
 
 
-def _check_deployment(root: Path, file: Path, document: dict, entity: Any, catalog: DataCatalog) -> list[Problem]:
+def _check_deployment(root: Path, file: Path, document: dict, entity: Any, catalog: LocalCatalog) -> list[Problem]:
     """Online and batch deployments: the scoring code and the environment they name must exist."""
-    problems = _check_environment_reference(root, file, document.get("environment"))
+    problems = _check_environment_reference(catalog, file, document.get("environment"))
     code = document.get("code_configuration") or {}
     if isinstance(code, dict) and code:
         folder = file.parent / str(code.get("code", "."))
@@ -178,9 +184,16 @@ def _check_deployment(root: Path, file: Path, document: dict, entity: Any, catal
                 )
             )
     model = document.get("model")
-    if isinstance(model, str) and not re.match(r"^azureml:[\w.-]+:[\w.-]+$", model):
+    if isinstance(model, str) and not _is_versioned_model(model):
         problems.append(Problem(file, "model", f"{model!r}: expected azureml:<name>:<version> of a registered model"))
     return problems
+
+
+def _is_versioned_model(text: str) -> bool:
+    try:
+        return parse_ref(text).version is not None
+    except MlopsError:
+        return False
 
 
 def _check_code(file: Path, document: dict) -> list[Problem]:
@@ -194,28 +207,26 @@ def _check_code(file: Path, document: dict) -> list[Problem]:
     return problems
 
 
-def _check_environment_reference(root: Path, file: Path, environment: Any) -> list[Problem]:
-    if not isinstance(environment, str) or environment.startswith("azureml://registries/"):
+def _check_environment_reference(catalog: LocalCatalog, file: Path, environment: Any) -> list[Problem]:
+    if not isinstance(environment, str):
         return []
-    match = ENVIRONMENT_REFERENCE.match(environment)
-    if not match:
+    try:
+        ref = parse_ref(environment)
+    except MlopsError:
+        ref = None
+    if ref is None or (ref.version is None and ref.label is None):
         return [Problem(file, "environment", f"{environment!r}: expected azureml:<name>:<version> or a registry URI")]
-    defined = []
-    for yml in sorted((root / "environments").glob("*/*.y*ml")):
-        doc = azureml.read_yaml(yml)
-        if (azureml.schema_name(doc) or "").lower() == "environment":
-            defined.append((str(doc.get("name")), str(doc.get("version"))))
-    if match["label"]:
-        found = any(name == match["name"] for name, _ in defined)
-    else:
-        found = (match["name"], match["version"]) in defined
-    if found:
+    if ref.registry:
         return []
-    known = ", ".join(f"{n}:{v}" for n, v in defined) or "none"
-    return [Problem(file, "environment", f"{environment} is not defined in environments/*/ (defined: {known})")]
+    try:
+        catalog.environment(environment)
+    except MlopsError:
+        known = ", ".join(e.reference.removeprefix("azureml:") for e in catalog.environments) or "none"
+        return [Problem(file, "environment", f"{environment} is not defined in environments/*/ (defined: {known})")]
+    return []
 
 
-def _check_pipeline(root: Path, file: Path, document: dict, job: Any, catalog: DataCatalog) -> list[Problem]:
+def _check_pipeline(root: Path, file: Path, document: dict, job: Any, catalog: LocalCatalog) -> list[Problem]:
     try:
         pipeline = load_pipeline(file)
     except MlopsError as exc:
@@ -234,19 +245,19 @@ def _split_field(problem: str) -> tuple[str, str]:
     return field, message
 
 
-def _check_data_path(file: Path, field: str, path: str, catalog: DataCatalog) -> list[Problem]:
-    if path.startswith("azureml:") and not path.startswith("azureml://"):
+def _check_data_path(file: Path, field: str, path: str, catalog: LocalCatalog) -> list[Problem]:
+    if is_asset_ref(path):
         try:
-            catalog.resolve(path)
+            catalog.data(path)
         except MlopsError as exc:
             return [Problem(file, field, str(exc))]
         return []
-    if "://" in path or (file.parent / path).exists():
+    if is_storage_uri(path) or (file.parent / path).exists():
         return []
     return [Problem(file, field, f"{path} does not exist (relative to {file.name})")]
 
 
-def _check_data(root: Path, file: Path, document: dict, data: Any, catalog: DataCatalog) -> list[Problem]:
+def _check_data(root: Path, file: Path, document: dict, data: Any, catalog: LocalCatalog) -> list[Problem]:
     path = str(document.get("path", ""))
     problems = _check_data_path(file, "path", path, catalog)
     local = file.parent / path
@@ -259,7 +270,7 @@ def _check_data(root: Path, file: Path, document: dict, data: Any, catalog: Data
     return problems
 
 
-def _check_environment(root: Path, file: Path, document: dict, env: Any, catalog: DataCatalog) -> list[Problem]:
+def _check_environment(root: Path, file: Path, document: dict, env: Any, catalog: LocalCatalog) -> list[Problem]:
     problems = []
     conda = document.get("conda_file")
     if isinstance(conda, str) and not (file.parent / conda).is_file():

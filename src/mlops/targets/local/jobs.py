@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,20 +22,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import mlops
-from mlops import command as command_text
-from mlops import tracking
-from mlops.assets import DataCatalog
 from mlops.errors import MlopsError, StepFailed
-from mlops.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
-from mlops.project import StateDir, find_root, git_commit
-from mlops.snapshot import build_snapshot, hash_path
+from mlops.spec import command as command_text
+from mlops.spec.catalog import LocalCatalog
+from mlops.spec.layout import Layout, StateDir, git_commit
+from mlops.spec.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
+from mlops.spec.references import is_asset_ref, is_storage_uri
+from mlops.targets.local import tracking
+from mlops.targets.local.sandbox import sandbox_environment
+from mlops.targets.local.snapshot import build_snapshot, hash_path
 
 CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
 PARAMETER_TYPES = {"string", "integer", "number", "boolean"}
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
-GUARD_DIR = Path(__file__).parent / "guard"
 
 
 @dataclass
@@ -87,7 +86,7 @@ class PipelineRun:
 Echo = Callable[[str], None]
 
 
-def run_pipeline(
+def submit(
     path: Path,
     overrides: list[str] | None = None,
     *,
@@ -98,15 +97,15 @@ def run_pipeline(
     """Run a pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails."""
     started = time.monotonic()
     path = Path(path).resolve()
-    root = find_root(path.parent)
+    layout = Layout.find(path.parent)
     pipeline = load_pipeline(path, overrides)
     if pipeline.problems:
         raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
-    parent_values = _resolve_pipeline_inputs(pipeline, DataCatalog.from_folder(root / "data"))
+    parent_values = _resolve_pipeline_inputs(pipeline, layout.catalog)
     _check_literal_inputs(pipeline, parent_values)
-    state = StateDir.for_project(root).ensure()
+    state = layout.state.ensure()
     force = force_rerun or pipeline.force_rerun
-    commit = git_commit(root)
+    commit = git_commit(layout.root)
 
     client = tracking.client(state)
     experiment_id = tracking.experiment_id(client, state, pipeline.experiment_name)
@@ -115,7 +114,7 @@ def run_pipeline(
         run_name=pipeline.name,
         tags={
             "mlops.target": "local",
-            "mlops.pipeline_file": path.relative_to(root).as_posix(),
+            "mlops.pipeline_file": layout.relative(path),
             **({"mlflow.source.git.commit": commit} if commit else {}),
         },
     )
@@ -262,20 +261,15 @@ class _RunContext:
         return tags
 
     def _environment(self, child_run_id: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))}
-        env.update(
-            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-            PYTHONPATH=str(GUARD_DIR),
-            PYTHONUNBUFFERED="1",
-            PYTHONDONTWRITEBYTECODE="1",
-            MLOPS_BLOCKED_PACKAGES=mlops.__name__,
-            MLFLOW_TRACKING_URI=self.state.tracking_uri,
-            MLFLOW_REGISTRY_URI=self.state.tracking_uri,
-            MLFLOW_EXPERIMENT_ID=self.experiment_id,
-            MLFLOW_RUN_ID=child_run_id,
-            MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false",
+        return sandbox_environment(
+            engine={
+                "MLFLOW_TRACKING_URI": self.state.tracking_uri,
+                "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
+                "MLFLOW_EXPERIMENT_ID": self.experiment_id,
+                "MLFLOW_RUN_ID": child_run_id,
+                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+            }
         )
-        return env
 
     def _resolve_step_inputs(
         self, step: Step, results: dict[str, StepResult]
@@ -359,7 +353,7 @@ def _check_literal_inputs(pipeline: Pipeline, parent_values: dict[str, Any]) -> 
                 check_parameter(step.name, name, port, value)
 
 
-def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Any]:
+def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: LocalCatalog) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, source in pipeline.inputs.items():
         if isinstance(source, DataInput):
@@ -369,14 +363,11 @@ def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[s
     return values
 
 
-def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: DataCatalog | None = None) -> Path:
-    if source.path.startswith("azureml:") and not source.path.startswith("azureml://"):
-        catalog = catalog or DataCatalog.from_folder(find_root(pipeline.path.parent) / "data")
-        try:
-            path = catalog.resolve(source.path).path
-        except MlopsError as exc:
-            raise MlopsError(f"{pipeline.path}: {where}.path: {exc}") from exc
-    elif "://" in source.path:
+def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: LocalCatalog | None = None) -> Path:
+    if is_asset_ref(source.path):
+        catalog = catalog or Layout.find(pipeline.path.parent).catalog
+        path = catalog.data(source.path, f"{pipeline.path}: {where}.path").path
+    elif is_storage_uri(source.path):
         raise MlopsError(
             f"{pipeline.path}: {where}.path: {source.path} is remote; the local target reads local files and "
             "azureml:<name>:<version> data assets defined in data/*.yml"

@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops import batch, monitor_run, serving
-from mlops.assets import DataCatalog
 from mlops.errors import StepFailed
-from mlops.executor import PipelineRun, run_pipeline
-from mlops.project import TRAIN_PIPELINE
+from mlops.spec import contract
+from mlops.spec.catalog import ModelRef
+from mlops.spec.layout import Layout
+from mlops.targets.local import batch, monitor, online
+from mlops.targets.local.jobs import PipelineRun, submit
+from mlops.targets.local.registry import materialize
 
-ONLINE_DIR = Path("endpoints") / "online"
-BATCH_DEPLOYMENT = Path("endpoints") / "batch" / "deployment.yml"
 # Production batches scored by the loop, by data asset (data/*.yml).
-DRIFT_MANIFEST = Path("data") / "production" / "drift.json"
 PRODUCTION_BATCHES = ("azureml:diabetes-production-baseline@latest", "azureml:diabetes-production-drifted@latest")
 
 Echo = Callable[[str], None]
@@ -33,7 +32,7 @@ Echo = Callable[[str], None]
 @dataclass
 class LoopResult:
     training: PipelineRun
-    model: serving.ModelRef | None = None
+    model: ModelRef | None = None
     smoke_tests: dict[str, int] = field(default_factory=dict)  # request file -> rows checked
     batch_outputs: dict[str, Path] = field(default_factory=dict)  # data asset -> predictions file
     collected: Path | None = None
@@ -46,10 +45,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def sample_requests(root: Path) -> list[Path]:
-    return sorted((root / ONLINE_DIR).glob("sample-request*.json"))
-
-
 def request_frame(body: dict[str, Any]) -> Any:
     """The rows of a request in either orientation score.py accepts."""
     import pandas as pd
@@ -60,7 +55,7 @@ def request_frame(body: dict[str, Any]) -> Any:
     return pd.DataFrame(data)
 
 
-def smoke_test(server: serving.LocalServer, model_dir: Path, requests: list[Path]) -> dict[str, int]:
+def smoke_test(server: online.LocalServer, model_dir: Path, requests: list[Path]) -> dict[str, int]:
     """Every sample request answers 200 with the predictions the model itself makes on those rows."""
     import mlflow
 
@@ -69,7 +64,7 @@ def smoke_test(server: serving.LocalServer, model_dir: Path, requests: list[Path
     features = list(mlflow.models.Model.load(folder).signature.inputs.input_names())
     checked = {}
     for file in requests:
-        status, answer = serving.invoke(server.url, file.read_bytes())
+        status, answer = online.invoke(server.url, file.read_bytes())
         if status != 200:
             raise StepFailed(f"smoke test: {file.name} got HTTP {status}: {answer}")
         frame = request_frame(json.loads(file.read_text()))
@@ -83,41 +78,39 @@ def smoke_test(server: serving.LocalServer, model_dir: Path, requests: list[Path
 
 
 def run_loop(
-    root: Path, overrides: list[str], *, force_rerun: bool = False, stream: bool = False, echo: Echo = print
+    layout: Layout, overrides: list[str], *, force_rerun: bool = False, stream: bool = False, echo: Echo = print
 ) -> LoopResult:
-    training = run_pipeline(root / TRAIN_PIPELINE, overrides, force_rerun=force_rerun, stream_logs=stream, echo=echo)
+    training = submit(layout.train_pipeline, overrides, force_rerun=force_rerun, stream_logs=stream, echo=echo)
     result = LoopResult(training)
-    state = training.state
-    model = serving.resolve_model(state, serving.default_model_name(root))
+    model = layout.catalog.model(contract.model_name(layout))
     result.model = model
     echo(f"serving {model} locally with the Azure ML inference server …")
-    with serving.start_server(root, state, model, free_port()) as server:
-        result.smoke_tests = smoke_test(server, serving.materialize(state, model), sample_requests(root))
+    with online.deploy(layout, model, free_port()) as server:
+        result.smoke_tests = smoke_test(server, materialize(layout.state, model), layout.sample_requests())
         result.collected = server.collect_dir
         echo(f"smoke test: {len(result.smoke_tests)} sample request(s) answered, predictions equal the model's own")
-    settings = batch.BatchSettings.from_yaml(root / BATCH_DEPLOYMENT)
-    catalog = DataCatalog.from_folder(root / "data")
+    settings = batch.BatchSettings.from_yaml(layout.batch_deployment)
     for reference in PRODUCTION_BATCHES:
-        asset = catalog.resolve(reference)
-        out = state.root / "batch" / training.run_id / asset.name
-        summary = batch.run_batch(
-            settings, serving.materialize(state, model), asset.path, out, out / "logs" / "worker.log", echo=echo
+        asset = layout.catalog.data(reference)
+        out = layout.state.batch / training.run_id / asset.name
+        summary = batch.invoke(
+            settings, materialize(layout.state, model), asset.path, out, out / "logs" / "worker.log", echo=echo
         )
         if summary.output is not None:
             result.batch_outputs[asset.name] = summary.output
-    monitor_batches(root, result, catalog, echo)
+    monitor_batches(layout, result, echo)
     return result
 
 
-def monitor_batches(root: Path, result: LoopResult, catalog: DataCatalog, echo: Echo) -> None:
+def monitor_batches(layout: Layout, result: LoopResult, echo: Echo) -> None:
     """Monitor each scored batch against the training data; the end-to-end proof of the sample data: the baseline
-    batch breaches nothing, the drifted one breaches data drift on exactly the features data/production/drift.json
-    says the generator drifted."""
-    manifest = json.loads((root / DRIFT_MANIFEST).read_text())
+    batch breaches nothing, the drifted one breaches data drift on exactly the features the drift manifest
+    (data/production/drift.json) says the generator drifted."""
+    manifest = json.loads(layout.drift_manifest.read_text())
     for reference in PRODUCTION_BATCHES:
-        asset = catalog.resolve(reference)
-        window = monitor_run.batch_window(asset.path, result.batch_outputs.get(asset.name), asset.name)
-        outcome = monitor_run.monitor_window(root, result.training.state, window)
+        asset = layout.catalog.data(reference)
+        window = monitor.batch_window(layout, asset.path, result.batch_outputs.get(asset.name), asset.name)
+        outcome = monitor.run(layout, window)
         echo(outcome.summary())
         result.monitoring[asset.name] = outcome
         drifted = set(outcome.breached_signals.get("data_drift", []))
@@ -125,7 +118,7 @@ def monitor_batches(root: Path, result: LoopResult, catalog: DataCatalog, echo: 
         if drifted != expected:
             raise StepFailed(
                 f"monitoring {asset.name}: data drift on {sorted(drifted) or 'no feature'}, but the sample data "
-                f"drifted {sorted(expected) or 'no feature'} ({DRIFT_MANIFEST})"
+                f"drifted {sorted(expected) or 'no feature'} ({layout.relative(layout.drift_manifest)})"
             )
 
 

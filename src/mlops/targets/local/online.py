@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops import azureml, tracking
 from mlops.errors import MlopsError
-from mlops.project import TRAIN_PIPELINE, StateDir
+from mlops.spec import loaders
+from mlops.spec.catalog import ModelRef
+from mlops.spec.layout import Layout, StateDir
+from mlops.targets.local.registry import materialize
+from mlops.targets.local.sandbox import sandbox_environment
 
-DEFAULT_DEPLOYMENT = Path("endpoints") / "online" / "blue.yml"
 DEFAULT_PORT = 5001
 HEALTH_TIMEOUT_S = 90
 REQUEST_TIMEOUT_S = 30
@@ -39,71 +41,6 @@ LAUNCHER = (
 
 
 @dataclass(frozen=True)
-class ModelRef:
-    name: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.name}:{self.version}"
-
-
-def default_model_name(root: Path) -> str:
-    """The registered model name is written once: the training pipeline's `model_name` input."""
-    return str(azureml.read_yaml(root / TRAIN_PIPELINE)["inputs"]["model_name"])
-
-
-def resolve_model(state: StateDir, spec: str) -> ModelRef:
-    """`NAME:VERSION`, or `NAME` for the version tagged champion=true (highest if several)."""
-    name, _, version = spec.partition(":")
-    client = tracking.client(state)
-    versions = _search_versions(client, name)
-    if not versions:
-        raise MlopsError(f"model '{name}' is not registered in {state.tracking_uri}; run `mlops run` first")
-    if version:
-        if version not in {v.version for v in versions}:
-            known = ", ".join(sorted((v.version for v in versions), key=int))
-            raise MlopsError(f"model '{name}' has no version {version} (registered: {known})")
-        return ModelRef(name, version)
-    champions = [v for v in versions if (v.tags or {}).get("champion") == "true"]
-    if not champions:
-        raise MlopsError(f"model '{name}' has no version tagged champion=true; name one with --model {name}:<version>")
-    return ModelRef(name, str(max(int(v.version) for v in champions)))
-
-
-def _search_versions(client: Any, name: str) -> list[Any]:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return list(client.search_model_versions(f"name='{name}'"))
-    except MlflowException:
-        return []
-
-
-def materialize(state: StateDir, model: ModelRef) -> Path:
-    """Download the registered files once into state/serving/azureml-models/<name>/<version>/model; returns
-    the folder to use as AZUREML_MODEL_DIR (…/<name>/<version>), like Azure's mount."""
-    import mlflow
-
-    version_dir = state.root / "serving" / "azureml-models" / model.name / model.version
-    if not (version_dir / "model" / "MLmodel").is_file():
-        staging = version_dir.with_name(f".{model.version}.partial")
-        if staging.exists():
-            import shutil
-
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        mlflow.set_tracking_uri(state.tracking_uri)
-        mlflow.set_registry_uri(state.tracking_uri)
-        mlflow.artifacts.download_artifacts(f"models:/{model.name}/{model.version}", dst_path=str(staging / "model"))
-        if version_dir.exists():
-            import shutil
-
-            shutil.rmtree(version_dir)
-        staging.rename(version_dir)
-    return version_dir
-
-
-@dataclass(frozen=True)
 class Deployment:
     """What a managed online deployment YAML says about running the scoring code."""
 
@@ -115,8 +52,8 @@ class Deployment:
 
     @classmethod
     def from_yaml(cls, path: Path) -> Deployment:
-        entity = azureml.load_entity(path)
-        code_dir, script = azureml.scoring_code(path, entity)
+        entity = loaders.load_entity(path)
+        code_dir, script = loaders.scoring_code(path, entity)
         variables = {k: str(v) for k, v in (entity.environment_variables or {}).items()}
         return cls(entity.name, entity.endpoint_name, code_dir, script, variables)
 
@@ -150,24 +87,16 @@ class LocalServer:
         self.stop()
 
 
-def start_server(
-    root: Path, state: StateDir, model: ModelRef, port: int, deployment_file: Path | None = None
-) -> LocalServer:
-    deployment = Deployment.from_yaml(deployment_file or root / DEFAULT_DEPLOYMENT)
+def deploy(layout: Layout, model: ModelRef, port: int, deployment_file: Path | None = None) -> LocalServer:
+    """Serve `model` with the deployment YAML's scoring code and variables on 127.0.0.1:`port`, like a managed
+    online deployment (the twin of `targets.azure.online.OnlineRollout.deploy`)."""
+    state = layout.state
+    deployment = Deployment.from_yaml(deployment_file or layout.default_online_deployment)
     model_dir = materialize(state, model)
-    collect_dir = state.root / "collected" / deployment.endpoint / deployment.name
-    log = state.root / "serving" / f"server-{port}.log"
+    collect_dir = state.collected_for(deployment.endpoint, deployment.name)
+    log = state.serving / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    guard = Path(__file__).parent / "guard"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "PYTHON"))}
-    env.update(deployment.environment_variables)
-    env.update(
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        PYTHONPATH=str(guard),
-        MLOPS_BLOCKED_PACKAGES="mlops",
-        MLOPS_COLLECT_DIR=str(collect_dir),
-        PYTHONUNBUFFERED="1",
-    )
+    env = sandbox_environment(deployment.environment_variables, {"MLOPS_COLLECT_DIR": str(collect_dir)})
     command = [
         sys.executable, "-c", LAUNCHER,
         "--entry_script", str(deployment.code_dir / deployment.scoring_script),
@@ -184,7 +113,7 @@ def start_server(
     except BaseException:
         server.stop()
         raise
-    (state.root / "serving" / "server.json").write_text(
+    (state.serving / "server.json").write_text(
         json.dumps({"url": server.url, "pid": server.pid, "model": str(model), "log": str(log)}) + "\n"
     )
     return server
@@ -229,7 +158,7 @@ def invoke(
 
 
 def running_server_url(state: StateDir) -> str:
-    info = state.root / "serving" / "server.json"
+    info = state.serving / "server.json"
     if not info.is_file():
         raise MlopsError("no local server recorded; start one with `mlops serve` or pass --url")
     return json.loads(info.read_text())["url"]

@@ -11,7 +11,6 @@ succeeds (written to a temporary name, then renamed); a summary says what happen
 from __future__ import annotations
 
 import json
-import os
 import select
 import shutil
 import subprocess
@@ -22,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops import azureml
 from mlops.errors import MlopsError, StepFailed
+from mlops.spec import loaders
+from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
 
-WORKER = Path(__file__).parent / "guard" / "batch_worker.py"
+WORKER = GUARD_DIR / "batch_worker.py"
 INIT_TIMEOUT_S = 120
 
 
@@ -45,10 +45,10 @@ class BatchSettings:
 
     @classmethod
     def from_yaml(cls, path: Path) -> BatchSettings:
-        entity = azureml.load_entity(path)
+        entity = loaders.load_entity(path)
         settings = entity.settings
         retry = settings.retry_settings
-        code_dir, script = azureml.scoring_code(path, entity)
+        code_dir, script = loaders.scoring_code(path, entity)
         output_action = str(settings.output_action or "append_row").lower()
         if output_action not in ("append_row", "summary_only"):
             raise MlopsError(
@@ -159,18 +159,16 @@ class _Worker:
         self.process = None
 
 
-def run_batch(
+def invoke(
     settings: BatchSettings, model_dir: Path, inputs: Path, output_dir: Path, log_file: Path, echo: Any = print
 ) -> BatchSummary:
-    """Score every input file; raises StepFailed when more mini batches fail than error_threshold allows."""
+    """Score every input file, like a batch endpoint job (the twin of `targets.azure.batch.invoke`); raises
+    StepFailed when more mini batches fail than error_threshold allows."""
     started = time.monotonic()
     files = input_files(inputs)
     batches = mini_batches(files, settings.mini_batch_size)
     summary = BatchSummary(files=len(files), mini_batches=len(batches))
-    guard = WORKER.parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "PYTHON"))}
-    env.update(settings.environment_variables)
-    env.update(AZUREML_MODEL_DIR=str(model_dir), PYTHONPATH=str(guard), MLOPS_BLOCKED_PACKAGES="mlops")
+    env = sandbox_environment(settings.environment_variables, {"AZUREML_MODEL_DIR": str(model_dir)})
     log_file.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="batch-", dir=output_dir) as scratch, log_file.open("w") as log:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops import azureml
 from mlops.errors import MlopsError
+from mlops.spec import loaders
+from mlops.spec.layout import Layout
+from mlops.spec.references import is_asset_ref, parse_ref, strip_file_prefix
 
 BINDING = re.compile(
     r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
@@ -101,7 +103,7 @@ def parse_overrides(assignments: list[str]) -> list[dict[str, str]]:
 
 def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     path = path.resolve()
-    raw = azureml.read_yaml(path)
+    raw = loaders.read_yaml(path)
     if str(raw.get("type", "")).lower() != "pipeline":
         raise MlopsError(f"{path}: type: expected 'pipeline', got {raw.get('type')!r}")
     raw_jobs = raw.get("jobs") or {}
@@ -111,7 +113,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     }
     override_entries = parse_overrides(overrides or [])
     _check_override_targets(path, raw, component_files, override_entries)
-    job = azureml.load_job(path, override_entries)
+    job = loaders.load_job(path, override_entries)
     as_dict = job._to_dict()
     problems: list[str] = []
 
@@ -125,7 +127,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     steps: dict[str, Step] = {}
     for step_name, step_dict in (as_dict.get("jobs") or {}).items():
         component_file = component_files[step_name]
-        component = azureml.load_component(component_file)
+        component = loaders.load_component(component_file)
         step = Step(step_name, component, component_file)
         for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
             if input_name not in (component.inputs or {}):  # the SDK drops these without a word
@@ -161,7 +163,7 @@ def _check_override_targets(
             _known(path, key, parts[1], raw.get("inputs") or {}, "the pipeline declares no input")
         elif parts[0] == "jobs" and len(parts) >= 4 and parts[2] == "inputs":
             _known(path, key, parts[1], component_files, "the pipeline has no step")
-            declared = azureml.read_yaml(component_files[parts[1]]).get("inputs") or {}
+            declared = loaders.read_yaml(component_files[parts[1]]).get("inputs") or {}
             _known(path, key, parts[3], declared, f"step '{parts[1]}' has no input")
 
 
@@ -174,48 +176,32 @@ def _known(path: Path, key: str, name: str, names: Any, message: str) -> None:
 
 
 def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) -> Path:
-    """A step's `component:` as a YAML file: a relative path, or `azureml:name:version|@latest` from components/."""
+    """A step's `component:` as a YAML file: a path (optionally `file:`-prefixed) relative to the pipeline, or an
+    `azureml:` reference, which the project's local catalog (components/*/component.yml) resolves."""
     where = f"{pipeline_path}: jobs.{step}.component"
     if not isinstance(reference, str):
         raise MlopsError(f"{where}: expected a component YAML path or azureml:<name>:<version> reference")
-    if reference.startswith("azureml:"):
-        return _find_registered_component(pipeline_path, where, reference)
-    candidate = (pipeline_path.parent / reference).resolve()
+    if is_asset_ref(reference):
+        return Layout.find(pipeline_path.parent).catalog.component(reference, where).file
+    relative = strip_file_prefix(reference)
+    candidate = (pipeline_path.parent / relative).resolve()
     if not candidate.is_file():
-        raise MlopsError(f"{where}: file {reference} not found (relative to {pipeline_path.parent})")
+        raise MlopsError(f"{where}: file {relative} not found (relative to {pipeline_path.parent})")
     return candidate
-
-
-def _find_registered_component(pipeline_path: Path, where: str, reference: str) -> Path:
-    """Locally the repo's components/ folder plays the workspace's component registry."""
-    match = re.match(r"^azureml:(?P<name>[\w-]+)(?::(?P<version>[\w.-]+)|@(?P<label>latest))?$", reference)
-    if not match:
-        raise MlopsError(f"{where}: cannot parse {reference!r}")
-    from mlops.project import find_root
-
-    found: list[tuple[str, Path]] = []
-    for yml in sorted((find_root(pipeline_path.parent) / "components").glob("*/component.y*ml")):
-        doc = azureml.read_yaml(yml)
-        if doc.get("name") == match["name"]:
-            found.append((str(doc.get("version")), yml))
-    if not found:
-        raise MlopsError(f"{where}: no component named '{match['name']}' in components/*/component.yml")
-    if match["version"]:
-        for version, yml in found:
-            if version == match["version"]:
-                return yml
-        raise MlopsError(f"{where}: component '{match['name']}' has no version {match['version']}")
-    return max(found, key=lambda item: (item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0, item[0]))[1]
-
-
-ASSET_REFERENCE = re.compile(r"^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+|@\w+)$")
 
 
 def _data_path(entity_input: Any) -> str:
     """The data input's path as written. The loaded entity drops the `azureml:` of an asset reference
     (`azureml:numbers:1` -> `numbers:1`) while `_to_dict()` adds it to local paths too; put it back for references."""
     path = str(getattr(getattr(entity_input, "_data", None), "path", "") or "")
-    return f"azureml:{path}" if ASSET_REFERENCE.match(path) else path
+    if "/" in path or "\\" in path or "://" in path:
+        return path
+    try:
+        ref = parse_ref(f"azureml:{path}")
+    except MlopsError:
+        return path
+    # A bare name would be a local file name ("data.csv"); a stripped reference always kept its :version or @label.
+    return f"azureml:{path}" if ref.version or ref.label else path
 
 
 def _pipeline_input(path: Path, name: str, value: Any, entity_input: Any) -> Literal | DataInput:

@@ -1,0 +1,43 @@
+"""`mlops batch-score INPUT`: a batch deployment's scoring, locally (the batch driver) or as an Azure batch job."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mlops.cli.common import EXIT_OK, SharedFlags, azure_client, layout, local_model
+
+
+def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
+    batch = verbs.add_parser(
+        "batch-score",
+        parents=[flags.model, flags.target, flags.wait],
+        help="score files with the batch deployment's script, like a batch endpoint",
+    )
+    batch.add_argument("input", type=Path, help="a CSV/parquet file or a folder of them")
+    batch.add_argument("--output", type=Path, help="output folder (default: a new folder under .mlops/batch/)")
+    batch.add_argument(
+        "--deployment", type=Path, help="batch deployment YAML (default: endpoints/batch/deployment.yml)"
+    )
+    batch.set_defaults(func=batch_score)
+
+
+def batch_score(args: argparse.Namespace) -> int:
+    project = layout()
+    if args.target == "azure":
+        from mlops.targets.azure import batch
+
+        batch.invoke(azure_client(project), project, str(args.input), args.wait)
+        return EXIT_OK
+    from datetime import UTC, datetime
+
+    from mlops.targets.local import batch
+    from mlops.targets.local.registry import materialize
+
+    state = project.state.ensure()
+    settings = batch.BatchSettings.from_yaml(args.deployment or project.batch_deployment)
+    model = local_model(project, args.model)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = args.output or state.batch / f"{args.input.stem}-{stamp}"
+    batch.invoke(settings, materialize(state, model), args.input.resolve(), out, out / "logs" / "worker.log")
+    return EXIT_OK

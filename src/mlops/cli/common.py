@@ -1,0 +1,74 @@
+"""What the verbs share: exit codes, the parent parsers for flags several verbs take, the project lookup."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops.spec.layout import Layout
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+TARGETS = ("local", "azure")
+
+
+class SharedFlags:
+    """Parent parsers (argparse `parents=`), so a flag several verbs take is declared once."""
+
+    def __init__(self) -> None:
+        self.run = argparse.ArgumentParser(add_help=False)
+        self.run.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a field like `az ml job create --set`, e.g. --set inputs.estimator=random_forest",
+        )
+        self.run.add_argument("--force-rerun", action="store_true", help="run every step even when it could be reused")
+        self.run.add_argument("--stream", action="store_true", help="show each step's log as it runs")
+
+        self.target = argparse.ArgumentParser(add_help=False)
+        self.target.add_argument("--target", choices=TARGETS, default="local", help="where to run (default: local)")
+
+        self.wait = argparse.ArgumentParser(add_help=False)
+        self.wait.add_argument(
+            "--wait", action="store_true", help="azure: stream the job and exit non-zero if it fails"
+        )
+
+        self.model = argparse.ArgumentParser(add_help=False)
+        self.model.add_argument(
+            "--model", help="NAME:VERSION, or NAME for its champion (default: the training pipeline's model)"
+        )
+
+
+def layout() -> Layout:
+    from mlops.spec.layout import Layout
+
+    return Layout.find()
+
+
+def azure_client(project: Layout) -> Any:
+    """The workspace's MLClient, announcing which workspace it talks to."""
+    from mlops.targets.azure import workspace
+
+    config = workspace.workspace_config(project)
+    print(f"workspace {config.workspace_name} (resource group {config.resource_group})")
+    return workspace.ml_client(config)
+
+
+def local_model(project: Layout, spec: str | None) -> Any:
+    """`--model` resolved in the local registry; default: the champion of the training pipeline's model."""
+    from mlops.spec import contract
+
+    return project.catalog.model(spec or contract.model_name(project))
+
+
+def request_file(project: Layout, given: Path | None) -> Path:
+    from mlops.errors import MlopsError
+
+    file = given or project.sample_request
+    if not file.is_file():
+        raise MlopsError(f"{file}: file not found")
+    return file

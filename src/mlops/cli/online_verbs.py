@@ -1,0 +1,53 @@
+"""`mlops serve` and `mlops invoke`: the online deployment on the local target."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, layout, local_model, request_file
+
+
+def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
+    from mlops.targets.local.online import DEFAULT_PORT
+
+    serve = verbs.add_parser(
+        "serve", parents=[flags.model], help="serve a registered model with the Azure ML inference server on 127.0.0.1"
+    )
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--deployment", type=Path, help="online deployment YAML (default: endpoints/online/blue.yml)")
+    serve.set_defaults(func=serve_model)
+
+    invoke = verbs.add_parser("invoke", help="send a scoring request to the local server")
+    invoke.add_argument("--file", type=Path, help="request JSON (default: endpoints/online/sample-request.json)")
+    invoke.add_argument("--url", help="server URL (default: the one `mlops serve` recorded)")
+    invoke.set_defaults(func=invoke_server)
+
+
+def serve_model(args: argparse.Namespace) -> int:
+    import time
+
+    from mlops.targets.local import online
+
+    project = layout()
+    project.state.ensure()
+    server = online.deploy(project, local_model(project, args.model), args.port, args.deployment)
+    print(f"serving {server.model} at {server.url}/score (pid {server.pid}); log {server.log}; Ctrl-C stops it")
+    with server:
+        try:
+            while server.process and server.process.poll() is None:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("stopping")
+    return EXIT_OK
+
+
+def invoke_server(args: argparse.Namespace) -> int:
+    from mlops.targets.local import online
+
+    project = layout()
+    request = request_file(project, args.file)
+    status, body = online.invoke(args.url or online.running_server_url(project.state), request.read_bytes())
+    print(json.dumps(body, indent=2) if not isinstance(body, str) else body)
+    return EXIT_OK if status < 400 else EXIT_FAILED

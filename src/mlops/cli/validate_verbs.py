@@ -1,0 +1,33 @@
+"""`mlops validate [FILES]`: load every Azure ML YAML offline and check what the SDK lets through."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, layout
+from mlops.errors import MlopsError
+
+
+def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
+    validate = verbs.add_parser("validate", help="load every Azure ML YAML offline and check what the SDK misses")
+    validate.add_argument("files", nargs="*", type=Path, help="only these files (default: the whole repo)")
+    validate.set_defaults(func=validate_files)
+
+
+def validate_files(args: argparse.Namespace) -> int:
+    from mlops.spec import validate
+
+    project = layout()
+    targets = [f.resolve() for f in args.files] or validate.discover(project)
+    missing = [f for f in targets if not f.exists()]
+    if missing:
+        raise MlopsError(f"{missing[0]}: file not found")
+    problems = validate.validate_files(project, targets, whole_project=not args.files)
+    for problem in problems:
+        print(problem.render(project.root))
+    if problems:
+        print(f"{len(problems)} problem(s) in {len({p.file for p in problems})} file(s); {len(targets)} checked")
+        return EXIT_FAILED
+    print(f"{len(targets)} file(s) valid")
+    return EXIT_OK

@@ -1,0 +1,234 @@
+"""The project's layout as one object: where every kind of definition and every piece of local state lives.
+
+Nothing else in the package spells a repo path such as `endpoints/online` or `.mlops/collected`: it asks the
+`Layout` (found once per command with `Layout.find()`) or its `StateDir`. Local state lives in one ignored folder,
+`.mlops/` at the project root, so deleting it is a clean slate; `MLOPS_HOME` moves it (tests use a temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlops.spec.catalog import LocalCatalog
+
+STATE_DIR_NAME = ".mlops"
+# A project is a folder holding both of these.
+MARKERS = ("pipelines", "components")
+
+
+@dataclass(frozen=True)
+class StateDir:
+    """The layout of the local state folder."""
+
+    root: Path
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving"
+
+    @property
+    def collected(self) -> Path:
+        return self.root / "collected"
+
+    @property
+    def batch(self) -> Path:
+        return self.root / "batch"
+
+    @property
+    def monitoring(self) -> Path:
+        return self.root / "monitoring"
+
+    @property
+    def monitor_history(self) -> Path:
+        return self.monitoring / "history"
+
+    def collected_for(self, endpoint: str, deployment: str) -> Path:
+        return self.collected / endpoint / deployment
+
+    def ensure(self) -> StateDir:
+        for folder in (self.root, self.artifacts, self.runs, self.cache):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a project keeps its definitions (all relative to `root`) and its local state (`state_root`, default
+    `MLOPS_HOME` or `<root>/.mlops`)."""
+
+    root: Path
+    state_root: Path | None = None
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Layout:
+        """The project at `MLOPS_PROJECT_ROOT`, or the nearest folder at or above `start` (default: the working
+        directory) that holds both `pipelines/` and `components/`."""
+        env = os.environ.get("MLOPS_PROJECT_ROOT")
+        if env:
+            return cls(Path(env).resolve())
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if all((folder / marker).is_dir() for marker in MARKERS):
+                return cls(folder)
+        raise MlopsError(
+            f"no project found at or above {here} (looked for a folder with {' and '.join(m + '/' for m in MARKERS)})"
+        )
+
+    # --- definitions -----------------------------------------------------------------------------------------
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def components(self) -> Path:
+        return self.root / "components"
+
+    @property
+    def shared_components(self) -> Path:
+        """Code the components share through `additional_includes` (the engine may import it, not the reverse)."""
+        return self.components / "shared"
+
+    @property
+    def environments(self) -> Path:
+        return self.root / "environments"
+
+    @property
+    def pipelines(self) -> Path:
+        return self.root / "pipelines"
+
+    @property
+    def train_pipeline(self) -> Path:
+        return self.pipelines / "train.yml"
+
+    @property
+    def online_endpoints(self) -> Path:
+        return self.root / "endpoints" / "online"
+
+    @property
+    def online_endpoint(self) -> Path:
+        return self.online_endpoints / "endpoint.yml"
+
+    @property
+    def default_online_deployment(self) -> Path:
+        return self.online_endpoints / "blue.yml"
+
+    def online_deployment(self, name: str) -> Path:
+        return self.online_endpoints / f"{name}.yml"
+
+    def online_deployment_names(self) -> list[str]:
+        return sorted(p.stem for p in self.online_endpoints.glob("*.yml") if p != self.online_endpoint)
+
+    @property
+    def sample_request(self) -> Path:
+        return self.online_endpoints / "sample-request.json"
+
+    def sample_requests(self) -> list[Path]:
+        return sorted(self.online_endpoints.glob("sample-request*.json"))
+
+    @property
+    def batch_endpoints(self) -> Path:
+        return self.root / "endpoints" / "batch"
+
+    @property
+    def batch_endpoint(self) -> Path:
+        return self.batch_endpoints / "endpoint.yml"
+
+    @property
+    def batch_deployment(self) -> Path:
+        return self.batch_endpoints / "deployment.yml"
+
+    @property
+    def monitoring(self) -> Path:
+        return self.root / "monitoring"
+
+    @property
+    def monitor_config(self) -> Path:
+        return self.monitoring / "monitor.yml"
+
+    @property
+    def infra(self) -> Path:
+        return self.root / "infra"
+
+    @property
+    def drift_manifest(self) -> Path:
+        """What the sample data's generator drifted (the end-to-end proof of `mlops run`)."""
+        return self.data / "production" / "drift.json"
+
+    @property
+    def azure_config_files(self) -> tuple[Path, ...]:
+        """Where `az ml` and `MLClient.from_config` look for the workspace, in order."""
+        return (self.root / ".azureml" / "config.json", self.root / "config.json")
+
+    # Folders `mlops validate` and `mlops azure ensure` search for Azure ML YAML.
+    @property
+    def definition_folders(self) -> tuple[Path, ...]:
+        return (
+            self.components,
+            self.pipelines,
+            self.data,
+            self.environments,
+            self.root / "endpoints",
+            self.monitoring,
+            self.infra,
+        )
+
+    # --- local state -----------------------------------------------------------------------------------------
+    @cached_property
+    def state(self) -> StateDir:
+        if self.state_root is not None:
+            return StateDir(self.state_root)
+        env = os.environ.get("MLOPS_HOME")
+        return StateDir(Path(env).resolve() if env else self.root / STATE_DIR_NAME)
+
+    @cached_property
+    def catalog(self) -> LocalCatalog:
+        """The local stand-in for the workspace's registries (components, data, environments, models)."""
+        from mlops.spec.catalog import LocalCatalog
+
+        return LocalCatalog(self)
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the project when inside it, else as given (for messages and tags)."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def git_commit(project_root: Path) -> str | None:
+    """The current commit (with `-dirty` when the tree has changes), or None outside a git checkout."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=project_root, capture_output=True, text=True, check=True, timeout=10)
+        return done.stdout.strip()
+
+    try:
+        sha = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha

@@ -1,0 +1,95 @@
+"""The local monitor: feed `mlops.monitoring` from files (the twin of `targets.azure.monitor`, which creates the
+same monitor as a schedule in the workspace).
+
+The reference data and the ground truth are the data assets the monitor YAML names (resolved by the local
+catalog, like every `azureml:` reference locally). A window's production data is either a data-collector tree
+(`model_inputs/` + `model_outputs/` JSON lines, as the online deployment collects them) or a batch: the scored input
+file plus the batch deployment's predictions file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlops import github
+from mlops.errors import MlopsError
+from mlops.spec.layout import Layout
+from mlops.spec.references import is_asset_ref
+from mlops.targets.local.tables import read_collected, read_table
+
+
+@dataclass
+class Window:
+    name: str
+    production: pd.DataFrame
+    predictions: pd.DataFrame | None = None
+
+
+def collected_window(folder: Path, name: str) -> Window:
+    return Window(name, read_collected(folder, "model_inputs"), read_collected(folder, "model_outputs"))
+
+
+def batch_window(layout: Layout, production: Path, predictions: Path | None, name: str) -> Window:
+    return Window(name, read_table(layout, production), read_table(layout, predictions) if predictions else None)
+
+
+def _asset_frame(layout: Layout, reference: str | None, what: str) -> pd.DataFrame | None:
+    if not reference:
+        return None
+    if not is_asset_ref(reference):
+        raise MlopsError(f"{what}: {reference!r}: the local monitor reads azureml:<name>:<version> data assets")
+    return read_table(layout, layout.catalog.data(reference, what).path)
+
+
+def run(
+    layout: Layout,
+    window: Window,
+    *,
+    config_path: Path | None = None,
+    ground_truth: Path | None = None,
+    history_dir: Path | None = None,
+) -> Any:
+    """Run every signal of the monitor YAML on one window; writes report.json/html under
+    <state>/monitoring/<window>/<timestamp>/ and appends to the history the retrain rule reads."""
+    from mlops.monitoring import load_config, reference_assets, run_monitor
+
+    config_path = config_path or layout.monitor_config
+    config = load_config(config_path)
+    reference_ref, truth_ref = reference_assets(config)
+    reference = _asset_frame(layout, reference_ref, f"{config_path}: reference_data")
+    if reference is None:
+        raise MlopsError(f"{config_path}: no signal names reference_data for the local monitor to compare against")
+    truth = (
+        read_table(layout, ground_truth)
+        if ground_truth
+        else _asset_frame(layout, truth_ref, f"{config_path}: ground truth")
+    )
+    now = datetime.now(UTC)
+    state = layout.state
+    return run_monitor(
+        config_path,
+        reference,
+        window.production,
+        predictions=window.predictions,
+        ground_truth=truth,
+        out_dir=state.monitoring / window.name / now.strftime("%Y%m%dT%H%M%S%f"),
+        history_dir=history_dir or state.monitor_history,
+        window_name=window.name,
+        timestamp=now,
+    )
+
+
+def write_github_outputs(result: Any) -> None:
+    """In GitHub Actions, expose the verdict as step outputs (the workflow decides nothing itself)."""
+    github.write_outputs(
+        {
+            "breached": "true" if result.breached else "false",
+            "retrain": "true" if result.retrain.retrain else "false",
+            "report": str(result.report_html),
+        }
+    )
