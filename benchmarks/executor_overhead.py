@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def fresh_state(base: Path, name: str) -> Path:
     """A state folder whose MLflow store already has its schema, so neither side pays the migrations."""
-    from mlops.spec.layout import StateDir
+    from mlops.project.layout import StateDir
     from mlops.targets.local import tracking
 
     state = StateDir(base / name).ensure()

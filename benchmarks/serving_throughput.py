@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def champion(tmp: Path):
     from mlops.errors import MlopsError
-    from mlops.spec import contract
-    from mlops.spec.layout import Layout
+    from mlops.project import contract
+    from mlops.project.layout import Layout
     from mlops.targets.local.jobs import submit as run_pipeline
 
     state = Layout(REPO).state.ensure()
@@ -94,7 +94,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def online(state, model, requests: int, concurrency: int, tmp: Path) -> None:
-    from mlops.spec.layout import Layout
+    from mlops.project.layout import Layout
     from mlops.targets.local import online as local_online
     from mlops.targets.local.loop import free_port
     from mlops.targets.local.registry import materialize

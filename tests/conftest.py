@@ -19,7 +19,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def empty_tracking_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow SQLite store with its schema created once (the migrations take seconds per new store)."""
-    from mlops.spec.layout import StateDir
+    from mlops.project.layout import StateDir
     from mlops.targets.local import tracking
 
     state = StateDir(tmp_path_factory.mktemp("template-state")).ensure()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops.spec import loaders as azureml
+from mlops.project import loaders as azureml
 
 
 def normalise(name: str) -> str:

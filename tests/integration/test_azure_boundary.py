@@ -13,8 +13,8 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundError
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import loaders as azureml
-from mlops.spec.layout import Layout
+from mlops.project import loaders as azureml
+from mlops.project.layout import Layout
 from mlops.targets.azure import jobs, workspace
 
 

@@ -10,10 +10,11 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import loaders as azureml
-from mlops.spec.layout import Layout
-from mlops.targets.azure import batch, registry
+from mlops.project import loaders as azureml
+from mlops.project.layout import Layout
+from mlops.targets.azure import batch
 from mlops.targets.azure import online as azure_online
+from mlops.targets.azure import registry as azure_registry
 
 
 def done(value=None):
@@ -141,9 +142,9 @@ def test_smoke_test_fails_on_an_answer_without_predictions(repo_root):
 
 
 def test_model_reference_must_name_a_version():
-    assert registry.model_reference("diabetes-classifier:3") == "azureml:diabetes-classifier:3"
+    assert azure_registry.model_reference("diabetes-classifier:3") == "azureml:diabetes-classifier:3"
     with pytest.raises(MlopsError, match="expected NAME:VERSION"):
-        registry.model_reference("diabetes-classifier")
+        azure_registry.model_reference("diabetes-classifier")
 
 
 def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
@@ -182,9 +183,11 @@ def test_promotion_shares_the_workspace_version_into_the_registry_once(repo_root
 
     workspace = SimpleNamespace(models=SimpleNamespace(share=share))
     registry = SimpleNamespace(models=SimpleNamespace(get=get))
-    uri = registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    uri = azure_registry.promote(
+        workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry
+    )
     assert uri == "azureml://registries/reg/models/diabetes-classifier/versions/3"
     assert shared == [("diabetes-classifier", "3", "reg", "diabetes-classifier", "3")]
-    registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
+    azure_registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
     assert len(shared) == 1  # idempotent
-    assert registry.model_reference(uri) == uri  # prod deploys the registry URI as is
+    assert azure_registry.model_reference(uri) == uri  # prod deploys the registry URI as is

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlops.errors import StepFailed
-from mlops.spec.layout import Layout
+from mlops.project.layout import Layout
 from mlops.targets.local import batch
 from mlops.targets.local.registry import materialize
 

@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec.layout import Layout
+from mlops.project.layout import Layout
 from mlops.targets.local.jobs import submit as run_pipeline
 
 PIPELINE = Path("pipelines/scale_and_total.yml")

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mlops.cli import main
-from mlops.spec import loaders as azureml
-from mlops.spec.layout import Layout
+from mlops.project import loaders as azureml
+from mlops.project.layout import Layout
 from mlops.targets.azure import monitor as azure_monitor
 from mlops.targets.local import batch
 from mlops.targets.local.registry import materialize
@@ -109,7 +109,7 @@ def test_collected_json_lines_are_a_window(scored, isolated_state):
     ("args", "message"),
     [
         (["--predictions", "x.csv"], "--predictions goes with --production"),
-        (["--production", "nope.csv"], "nope.csv: file not found"),
+        (["--production", "nope.csv"], "nope.csv: no such file or folder"),
         (["--collected", "empty-folder"], "no collected data"),
     ],
 )

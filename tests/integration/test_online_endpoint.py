@@ -13,7 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from mlops.spec.layout import Layout
+from mlops.project.layout import Layout
 from mlops.targets.local import online
 from mlops.targets.local.loop import free_port, request_frame
 from mlops.targets.local.registry import materialize

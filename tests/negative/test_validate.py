@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from mlops.cli import main
-from mlops.spec.layout import Layout
-from mlops.spec.validate import discover, validate_files
+from mlops.project.layout import Layout
+from mlops.project.validate import discover, validate_files
 
 
 def edit_yaml(relative: str, change: Callable[[dict], None]) -> Callable[[Path], str]:

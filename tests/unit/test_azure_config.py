@@ -5,7 +5,7 @@ import json
 import pytest
 
 from mlops.errors import MlopsError
-from mlops.spec.layout import Layout
+from mlops.project.layout import Layout
 from mlops.targets.azure.workspace import WorkspaceConfig, ml_client, workspace_config
 
 FULL_ENV = {

@@ -3,8 +3,8 @@
 import pytest
 
 from mlops.errors import MlopsError
-from mlops.spec.layout import Layout
-from mlops.spec.references import AssetRef, is_asset_ref, is_storage_uri, parse_ref, strip_file_prefix
+from mlops.project.layout import Layout
+from mlops.project.references import AssetRef, is_asset_ref, is_storage_uri, parse_ref, strip_file_prefix
 
 
 @pytest.fixture

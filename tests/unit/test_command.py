@@ -1,7 +1,7 @@
 import pytest
 
 from mlops.errors import MlopsError
-from mlops.spec.command import render, required_placeholders
+from mlops.project.command import render, required_placeholders
 
 COMMAND = "python a.py --data ${{inputs.data}} $[[--label ${{inputs.label}}]] --out ${{outputs.out}}"
 

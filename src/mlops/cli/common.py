@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlops.spec.layout import Layout
+    from mlops.project.layout import Layout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TARGETS = ("local", "azure")
@@ -44,7 +44,7 @@ class SharedFlags:
 
 
 def layout() -> Layout:
-    from mlops.spec.layout import Layout
+    from mlops.project.layout import Layout
 
     return Layout.find()
 
@@ -60,7 +60,7 @@ def azure_client(project: Layout) -> Any:
 
 def local_model(project: Layout, spec: str | None) -> Any:
     """`--model` resolved in the local registry; default: the champion of the training pipeline's model."""
-    from mlops.spec import contract
+    from mlops.project import contract
 
     return project.catalog.model(spec or contract.model_name(project))
 

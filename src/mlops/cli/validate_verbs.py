@@ -16,7 +16,7 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
 
 
 def validate_files(args: argparse.Namespace) -> int:
-    from mlops.spec import validate
+    from mlops.project import validate
 
     project = layout()
     targets = [f.resolve() for f in args.files] or validate.discover(project)

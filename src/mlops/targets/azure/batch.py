@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
-from mlops.spec.references import is_asset_ref
+from mlops.project import loaders
+from mlops.project.layout import Layout
+from mlops.project.references import is_asset_ref
 from mlops.targets.azure.jobs import wait_for
 from mlops.targets.azure.registry import model_reference
 from mlops.targets.azure.workspace import Echo, azure_errors, ensure_environment_of

@@ -8,10 +8,10 @@ from typing import Any
 
 from mlops import github
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
-from mlops.spec.pipeline import DataInput, load_pipeline
-from mlops.spec.references import is_asset_ref, parse_ref
+from mlops.project import loaders
+from mlops.project.layout import Layout
+from mlops.project.pipeline import DataInput, load_pipeline
+from mlops.project.references import is_asset_ref, parse_ref
 from mlops.targets.azure.workspace import Definition, Echo, azure_errors, ensure, repo_definitions
 
 TERMINAL_OK = "Completed"

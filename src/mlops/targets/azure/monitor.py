@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlops.spec import loaders
+from mlops.project import loaders
 from mlops.targets.azure.workspace import Echo, azure_errors
 
 

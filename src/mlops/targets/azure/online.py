@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
+from mlops.project import loaders
+from mlops.project.layout import Layout
 from mlops.targets.azure.registry import model_reference
 from mlops.targets.azure.workspace import Echo, azure_errors, ensure_environment_of
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec.references import parse_ref
+from mlops.project.references import PREFIX, parse_ref
 from mlops.targets.azure.workspace import Echo, azure_errors
 
 
 def model_reference(spec: str) -> str:
     """`NAME:VERSION` of a workspace model, or a registry model URI (what prod deploys after promotion)."""
-    text = spec if spec.startswith("azureml:") else f"azureml:{spec}"
+    text = spec if spec.startswith(PREFIX) else f"{PREFIX}{spec}"
     try:
         ref = parse_ref(text)
     except MlopsError:

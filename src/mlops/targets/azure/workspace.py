@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
+from mlops.project import loaders
+from mlops.project.layout import Layout
 
 ENVIRONMENT_VARIABLES = {
     "subscription_id": "AZURE_SUBSCRIPTION_ID",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import loaders
+from mlops.project import loaders
 from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
 
 WORKER = GUARD_DIR / "batch_worker.py"

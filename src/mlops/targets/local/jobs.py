@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
-from mlops.spec import command as command_text
-from mlops.spec.catalog import LocalCatalog
-from mlops.spec.layout import Layout, StateDir, git_commit
-from mlops.spec.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
-from mlops.spec.references import is_asset_ref, is_storage_uri
+from mlops.project import command as command_text
+from mlops.project.catalog import LocalCatalog
+from mlops.project.layout import Layout, StateDir, git_commit
+from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
+from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.targets.local import tracking
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import StepFailed
-from mlops.spec import contract
-from mlops.spec.catalog import ModelRef
-from mlops.spec.layout import Layout
+from mlops.project import contract
+from mlops.project.catalog import ModelRef
+from mlops.project.layout import Layout
 from mlops.targets.local import batch, monitor, online
 from mlops.targets.local.jobs import PipelineRun, submit
 from mlops.targets.local.registry import materialize

@@ -18,8 +18,8 @@ import pandas as pd
 
 from mlops import github
 from mlops.errors import MlopsError
-from mlops.spec.layout import Layout
-from mlops.spec.references import is_asset_ref
+from mlops.project.layout import Layout
+from mlops.project.references import is_asset_ref
 from mlops.targets.local.tables import read_collected, read_table
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.catalog import ModelRef
-from mlops.spec.layout import Layout, StateDir
+from mlops.project import loaders
+from mlops.project.catalog import ModelRef
+from mlops.project.layout import Layout, StateDir
 from mlops.targets.local.registry import materialize
 from mlops.targets.local.sandbox import sandbox_environment
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from mlops.spec.catalog import ModelRef
-from mlops.spec.layout import StateDir
+from mlops.project.catalog import ModelRef
+from mlops.project.layout import StateDir
 
 
 def materialize(state: StateDir, model: ModelRef) -> Path:

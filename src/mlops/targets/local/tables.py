@@ -12,13 +12,13 @@ import pandas as pd
 
 from mlops.errors import MlopsError
 from mlops.jsonl import read_json_lines
-from mlops.spec.layout import Layout
-from mlops.spec.shared_code import import_shared
+from mlops.project.layout import Layout
+from mlops.project.shared_code import import_shared
 
 
 def read_table(layout: Layout, path: Path) -> pd.DataFrame:
     """A .csv/.parquet file, an MLTable folder or a folder of such files, as one data frame."""
-    io = import_shared(layout, "tabular_common.io")
+    io = import_shared(layout.shared_components, "tabular_common.io")
     try:
         return io.read_table(path)
     except io.DataError as exc:

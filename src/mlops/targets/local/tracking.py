@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from mlops.spec.layout import StateDir
+from mlops.project.layout import StateDir
 
 # Alembic prints every schema migration when MLflow creates a new SQLite store.
 for noisy in ("alembic", "mlflow.store.db.utils"):

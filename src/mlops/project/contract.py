@@ -2,7 +2,7 @@
 
 The training pipeline (`pipelines/train.yml`) owns the registered model's name and the id column; the online
 endpoint YAML owns the endpoint's name. Other files that repeat them (deployments, the monitor, workflows) are
-checked equal by `mlops validate` (`mlops.spec.consistency`).
+checked equal by `mlops validate` (`mlops.project.consistency`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
+from mlops.project import loaders
+from mlops.project.layout import Layout
 
 
 def train_input(layout: Layout, name: str) -> Any:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
-from mlops.spec.references import parse_ref
+from mlops.project import loaders
+from mlops.project.layout import Layout
+from mlops.project.references import parse_ref
 
 # How workflows spell a model name or an endpoint name (the only non-Azure-ML files that repeat them).
 WORKFLOW_MODEL_PATTERNS = (
@@ -65,7 +65,7 @@ def _facts(layout: Layout) -> Iterator[tuple[Copy, list[Copy]]]:
     online = [(file, _yaml(file)) for file in online_files]
     batch = _yaml(layout.batch_deployment)
     monitor = _yaml(layout.monitor_config)
-    workflows = sorted((layout.root / ".github" / "workflows").glob("*.y*ml"))
+    workflows = sorted(layout.workflows.glob("*.y*ml"))
     deployments = [*online, *([(layout.batch_deployment, batch)] if batch else [])]
 
     inputs = (train or {}).get("inputs") or {}

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import consistency
-from mlops.spec import loaders as azureml
-from mlops.spec.catalog import LocalCatalog
-from mlops.spec.command import PLACEHOLDER, required_placeholders
-from mlops.spec.layout import Layout
-from mlops.spec.pipeline import DataInput, load_pipeline
-from mlops.spec.references import is_asset_ref, is_storage_uri, parse_ref
+from mlops.project import consistency
+from mlops.project import loaders as azureml
+from mlops.project.catalog import LocalCatalog
+from mlops.project.command import PLACEHOLDER, required_placeholders
+from mlops.project.layout import Layout
+from mlops.project.pipeline import DataInput, load_pipeline
+from mlops.project.references import is_asset_ref, is_storage_uri, parse_ref
 
 RESERVED_INPUT_NAMES = {"path", "ld_library_path", "user", "logname", "home", "pwd", "shell"}
 COMPONENT_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
@@ -53,7 +53,7 @@ def _is_yaml_or_mltable(path: Path) -> bool:
 
 def validate_files(layout: Layout, files: list[Path], *, whole_project: bool = True) -> list[Problem]:
     """Every file's own checks, then (for the whole project, or where a checked file holds one of the copies)
-    the names several files repeat (`mlops.spec.consistency`)."""
+    the names several files repeat (`mlops.project.consistency`)."""
     catalog = layout.catalog
     problems: list[Problem] = []
     try:

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 from mlops.errors import MlopsError
 
-if TYPE_CHECKING:
-    from mlops.spec.layout import Layout
 
-
-def import_shared(layout: Layout, module: str) -> ModuleType:
-    """Import `module` (e.g. `tabular_common.io`) from the project's `components/shared/` folder."""
-    folder = layout.shared_components
+def import_shared(folder: Path, module: str) -> ModuleType:
+    """Import `module` (e.g. `tabular_common.io`) from a project's shared component code (`components/shared/`)."""
     package = module.split(".", 1)[0]
     if not (folder / package).is_dir():
         raise MlopsError(f"{folder / package}: not found; the local target reads tables and models with it")

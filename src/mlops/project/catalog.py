@@ -6,7 +6,7 @@
 - models: the local MLflow model registry; the champion is the version tagged `champion=true` (the components'
   own rule, `tabular_common.registry`, is the one rule both sides use).
 
-Every reference is parsed by `mlops.spec.references`; a reference the catalog cannot resolve is an error naming it
+Every reference is parsed by `mlops.project.references`; a reference the catalog cannot resolve is an error naming it
 and what is defined.
 """
 
@@ -15,14 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.references import AssetRef, parse_ref
-
-if TYPE_CHECKING:
-    from mlops.spec.layout import Layout
+from mlops.project import loaders
+from mlops.project.references import AssetRef, parse_ref
+from mlops.project.shared_code import import_shared
 
 
 @dataclass(frozen=True)
@@ -39,10 +37,6 @@ class Entry:
     @property
     def reference(self) -> str:
         return f"azureml:{self.name}:{self.version}"
-
-
-# Compatibility name: a data asset is a catalog entry of kind "data".
-DataAsset = Entry
 
 
 @dataclass(frozen=True)
@@ -82,21 +76,25 @@ def pick(entries: list[Entry], ref: AssetRef, kind: str, source: str, where: str
 class LocalCatalog:
     """Components, data assets and environments defined by a project's YAML, and its local model registry."""
 
-    def __init__(self, layout: Layout):
-        self.layout = layout
+    def __init__(self, *, data: Path, components: Path, environments: Path, shared_code: Path, tracking_uri: str):
+        self.folders = {"data": data, "components": components, "environments": environments}
+        self.shared_code = shared_code
+        self.tracking_uri = tracking_uri
 
     # --- definitions read from YAML (cached for the life of one command) ---------------------------------------
     @cached_property
     def data_assets(self) -> list[Entry]:
-        return data_assets_in(self.layout.data)
+        return data_assets_in(self.folders["data"])
 
     @cached_property
     def components(self) -> list[Entry]:
-        return _versioned(sorted(self.layout.components.glob("*/component.y*ml")), "component", ("commandcomponent",))
+        return _versioned(
+            sorted(self.folders["components"].glob("*/component.y*ml")), "component", ("commandcomponent",)
+        )
 
     @cached_property
     def environments(self) -> list[Entry]:
-        return _versioned(sorted(self.layout.environments.glob("*/*.y*ml")), "environment", ("environment",))
+        return _versioned(sorted(self.folders["environments"].glob("*/*.y*ml")), "environment", ("environment",))
 
     def data(self, reference: str, where: str = "") -> Entry:
         return pick(self.data_assets, parse_ref(reference, where=where), "data asset", "data/*.yml", where)
@@ -111,9 +109,10 @@ class LocalCatalog:
     def model(self, spec: str) -> ModelRef:
         """`NAME:VERSION`, or `NAME` for its champion (the version tagged champion=true; the highest if several)."""
         name, _, version = spec.removeprefix("azureml:").partition(":")
-        tracking_uri = self.layout.state.tracking_uri
+        tracking_uri = self.tracking_uri
         client = _mlflow_client(tracking_uri)
-        registry = _tabular_registry(self.layout)
+        # The components' own champion rule, so the engine and the gate agree on who the champion is.
+        registry = import_shared(self.shared_code, "tabular_common.registry")
         try:
             versions = registry.search_versions(client, name)
         except registry.DataError as exc:
@@ -160,10 +159,3 @@ def _mlflow_client(tracking_uri: str) -> Any:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-
-
-def _tabular_registry(layout: Layout) -> Any:
-    """The components' champion rule (`tabular_common.registry`), imported from the project's shared code."""
-    from mlops.spec.shared_code import import_shared
-
-    return import_shared(layout, "tabular_common.registry")

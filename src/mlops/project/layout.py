@@ -12,12 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mlops.errors import MlopsError
-
-if TYPE_CHECKING:
-    from mlops.spec.catalog import LocalCatalog
+from mlops.project.catalog import LocalCatalog
 
 STATE_DIR_NAME = ".mlops"
 # A project is a folder holding both of these.
@@ -174,6 +171,10 @@ class Layout:
         return self.root / "infra"
 
     @property
+    def workflows(self) -> Path:
+        return self.root / ".github" / "workflows"
+
+    @property
     def drift_manifest(self) -> Path:
         """What the sample data's generator drifted (the end-to-end proof of `mlops run`)."""
         return self.data / "production" / "drift.json"
@@ -207,9 +208,13 @@ class Layout:
     @cached_property
     def catalog(self) -> LocalCatalog:
         """The local stand-in for the workspace's registries (components, data, environments, models)."""
-        from mlops.spec.catalog import LocalCatalog
-
-        return LocalCatalog(self)
+        return LocalCatalog(
+            data=self.data,
+            components=self.components,
+            environments=self.environments,
+            shared_code=self.shared_components,
+            tracking_uri=self.state.tracking_uri,
+        )
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project when inside it, else as given (for messages and tags)."""

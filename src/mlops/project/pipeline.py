@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.spec import loaders
-from mlops.spec.layout import Layout
-from mlops.spec.references import is_asset_ref, parse_ref, strip_file_prefix
+from mlops.project import loaders
+from mlops.project.layout import Layout
+from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
 
 BINDING = re.compile(
     r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
