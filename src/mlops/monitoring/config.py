@@ -1,14 +1,8 @@
 """Read monitoring/monitor.yml — the Azure ML monitor schedule — into the settings the local monitor runs with.
 
 The file is checked with azure-ai-ml's own `load_schedule` first (so it is valid for Azure), then read as plain
-YAML. Thresholds are interpreted the way azure-ai-ml sends them to Azure:
-
-- drift signals (data_drift, prediction_drift): azure-ai-ml 1.35 sends ONE metric per feature type — the first
-  one set (non-zero) in the order below — and drops the rest. The local monitor evaluates the same one and
-  reports the others as warnings; it still computes and reports every drift metric, without a threshold.
-- data_quality: all three rates per feature type are sent.
-- omitted `metric_thresholds`: the SDK defaults (numerical normalized Wasserstein 0.1, categorical
-  Jensen-Shannon 0.1; data-quality rates 0.0).
+YAML: each signal's block by the reader its type's registry entry names (kinds.py; thresholds as azure-ai-ml sends
+them, see settings.py).
 
 The retrain rule lives in the schedule's `properties` (string values; Azure stores them, nothing else reads them):
 `mlops.retrain.min_breached_windows` (M), `mlops.retrain.last_windows` (N) and `mlops.retrain.signals`.
@@ -19,125 +13,19 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.azureml import load_entity, read_yaml
 from mlops.errors import MlopsError
 from mlops.monitoring.errors import MonitorInputError
-from mlops.monitoring.metrics import CATEGORICAL, COLUMN_TYPES, NUMERICAL
-
-DATA_DRIFT = "data_drift"
-PREDICTION_DRIFT = "prediction_drift"
-DATA_QUALITY = "data_quality"
-FEATURE_ATTRIBUTION_DRIFT = "feature_attribution_drift"
-MODEL_PERFORMANCE = "model_performance"
-LOCAL_SIGNAL_TYPES = (DATA_DRIFT, PREDICTION_DRIFT, DATA_QUALITY, FEATURE_ATTRIBUTION_DRIFT, MODEL_PERFORMANCE)
-# Valid on Azure, not computed by the local monitor (they run a custom component or call an LLM).
-AZURE_ONLY_SIGNAL_TYPES = ("custom", "generation_safety_quality", "generation_token_statistics")
-
-# azure-ai-ml's order when it picks the one drift metric per feature type it sends.
-DRIFT_METRICS = {
-    NUMERICAL: (
-        "jensen_shannon_distance",
-        "normalized_wasserstein_distance",
-        "population_stability_index",
-        "two_sample_kolmogorov_smirnov_test",
-    ),
-    CATEGORICAL: ("jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test"),
-}
-QUALITY_METRICS = ("null_value_rate", "data_type_error_rate", "out_of_bounds_rate")
-PERFORMANCE_METRICS = {"classification": ("accuracy", "precision", "recall"), "regression": ("mae", "mse", "rmse")}
-ATTRIBUTION_METRIC = "normalized_discounted_cumulative_gain"
-
-SDK_DEFAULT_DRIFT = {NUMERICAL: {"normalized_wasserstein_distance": 0.1}, CATEGORICAL: {"jensen_shannon_distance": 0.1}}
-SDK_DEFAULT_QUALITY = dict.fromkeys(QUALITY_METRICS, 0.0)
+from mlops.monitoring.kinds import AZURE_ONLY_SIGNAL_TYPES, GROUND_TRUTH, REFERENCE, SIGNAL_KINDS
+from mlops.monitoring.settings import PERFORMANCE_METRICS, MonitorConfig, RetrainRule, SignalBlock, SignalConfig
+from mlops.project.loaders import load_entity, read_yaml
 
 RETRAIN_M = "mlops.retrain.min_breached_windows"
 RETRAIN_N = "mlops.retrain.last_windows"
 RETRAIN_SIGNALS = "mlops.retrain.signals"
 DEFAULT_RETRAIN = (2, 3)
-
-
-@dataclass(frozen=True)
-class DataBinding:
-    """One `production_data` / `reference_data` entry as declared (the caller resolves the asset to a frame)."""
-
-    path: str | None = None
-    type: str | None = None
-    data_context: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    data_window: dict[str, Any] | None = None
-    pre_processing_component: str | None = None
-
-    @classmethod
-    def parse(cls, raw: Any) -> DataBinding:
-        if not isinstance(raw, dict):
-            return cls()
-        input_data = raw.get("input_data") or {}
-        return cls(
-            path=input_data.get("path"),
-            type=input_data.get("type"),
-            data_context=raw.get("data_context"),
-            columns={str(k): str(v) for k, v in (raw.get("data_column_names") or {}).items()},
-            data_window=raw.get("data_window"),
-            pre_processing_component=raw.get("pre_processing_component"),
-        )
-
-
-@dataclass(frozen=True)
-class SignalConfig:
-    name: str
-    type: str
-    alert_enabled: bool
-    # None: every column the reference and production have in common (Azure's all_features)
-    features: tuple[str, ...] | None = None
-    top_n_features: int | None = None
-    feature_type_override: dict[str, str] = field(default_factory=dict)
-    # metric -> threshold, per feature type (drift, data quality) or for the signal (attribution, performance)
-    numerical: dict[str, float] = field(default_factory=dict)
-    categorical: dict[str, float] = field(default_factory=dict)
-    thresholds: dict[str, float] = field(default_factory=dict)
-    production: tuple[DataBinding, ...] = ()
-    reference: DataBinding | None = None
-
-    def column(self, role: str) -> str | None:
-        """A `data_column_names` entry (target_column, prediction, prediction_probability, correlation_id, actual)."""
-        for binding in (*self.production, *((self.reference,) if self.reference else ())):
-            if role in binding.columns:
-                return binding.columns[role]
-        return None
-
-    def reference_column(self, role: str) -> str | None:
-        return self.reference.columns.get(role) if self.reference else None
-
-    def production_column(self, role: str) -> str | None:
-        for binding in self.production:
-            if role in binding.columns:
-                return binding.columns[role]
-        return None
-
-
-@dataclass(frozen=True)
-class RetrainRule:
-    """Retrain when at least `min_breached` of the last `last_runs` windows breached AND the latest one did."""
-
-    min_breached: int
-    last_runs: int
-    signals: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class MonitorConfig:
-    path: Path
-    name: str
-    ml_task: str
-    endpoint_deployment_id: str | None
-    signals: dict[str, SignalConfig]
-    retrain: RetrainRule
-    emails: tuple[str, ...]
-    warnings: tuple[str, ...]
 
 
 def load_config(path: Path | str) -> MonitorConfig:
@@ -161,7 +49,7 @@ _ACCEPTED_BY_SDK: set[str] = set()
 def _check_signal_types(path: Path, document: dict[str, Any]) -> None:
     """Unknown signal types first: the SDK's own message for them is a page of union-schema errors."""
     signals = _mapping(path, document, "create_monitor", "monitoring_signals")
-    known = LOCAL_SIGNAL_TYPES + AZURE_ONLY_SIGNAL_TYPES
+    known = (*SIGNAL_KINDS, *AZURE_ONLY_SIGNAL_TYPES)
     for name, raw in signals.items():
         where = f"create_monitor.monitoring_signals.{name}"
         if not isinstance(raw, dict):
@@ -267,119 +155,30 @@ def parse_config(path: Path, document: dict[str, Any]) -> MonitorConfig:
         if kind in AZURE_ONLY_SIGNAL_TYPES:
             warnings.append(f"signal '{name}' ({kind}) runs on Azure only; the local monitor skips it")
             continue
-        signals[name] = _parse_signal(path, name, kind, raw, ml_task, warnings)
+        block = SignalBlock(path, name, kind, raw, ml_task, warnings)
+        if raw.get("data_segment"):
+            block.warn("data_segment is applied on Azure only; the local monitor uses all rows")
+        signals[name] = SIGNAL_KINDS[kind].parse(block)
     if not signals:
         raise MonitorInputError(f"{path}: create_monitor.monitoring_signals: no signal the local monitor can run")
-    alert = monitor.get("alert_notification")
-    emails = tuple(alert.get("emails") or ()) if isinstance(alert, dict) else ()
     return MonitorConfig(
-        path=path,
         name=str(document.get("name", path.stem)),
         ml_task=ml_task,
-        endpoint_deployment_id=target.get("endpoint_deployment_id"),
         signals=signals,
         retrain=_parse_retrain(path, document.get("properties") or {}, signals),
-        emails=emails,
         warnings=tuple(warnings),
     )
 
 
-def _parse_signal(
-    path: Path, name: str, kind: str, raw: dict[str, Any], ml_task: str, warnings: list[str]
-) -> SignalConfig:
-    where = f"create_monitor.monitoring_signals.{name}"
-    production_raw = raw.get("production_data")
-    production = tuple(
-        DataBinding.parse(item)
-        for item in (production_raw if isinstance(production_raw, list) else [production_raw] if production_raw else [])
-    )
-    reference = DataBinding.parse(raw["reference_data"]) if raw.get("reference_data") else None
-    common = dict(
-        name=name,
-        type=kind,
-        alert_enabled=bool(raw.get("alert_enabled", False)),
-        production=production,
-        reference=reference,
-    )
-    thresholds = raw.get("metric_thresholds")
-    if raw.get("data_segment"):
-        warnings.append(f"signal '{name}': data_segment is applied on Azure only; the local monitor uses all rows")
-    if kind in (DATA_DRIFT, PREDICTION_DRIFT, DATA_QUALITY):
-        features, top_n = _parse_features(path, where, raw.get("features"))
-        override = {}
-        for feature, column_type in (raw.get("feature_type_override") or {}).items():
-            if str(column_type).lower() not in COLUMN_TYPES:
-                raise MonitorInputError(
-                    f"{path}: {where}.feature_type_override.{feature}: '{column_type}' is not numerical or categorical"
-                )
-            override[str(feature)] = str(column_type).lower()
-        if kind == DATA_QUALITY:
-            numerical, categorical = _quality_thresholds(thresholds, name, warnings)
-        else:
-            numerical, categorical = _drift_thresholds(thresholds, name, warnings)
-        return SignalConfig(
-            **common,
-            features=features,
-            top_n_features=top_n,
-            feature_type_override=override,
-            numerical=numerical,
-            categorical=categorical,
-        )
-    if kind == FEATURE_ATTRIBUTION_DRIFT:
-        value = (thresholds or {}).get(ATTRIBUTION_METRIC)
-        if not value:
-            warnings.append(f"signal '{name}': no non-zero {ATTRIBUTION_METRIC} threshold; NDCG is reported only")
-        return SignalConfig(**common, thresholds={ATTRIBUTION_METRIC: float(value)} if value else {})
-    # model_performance
-    by_task = thresholds or {}
-    chosen = {
-        metric: float(value)
-        for metric, value in (by_task.get(ml_task) or {}).items()
-        if value is not None and metric in PERFORMANCE_METRICS[ml_task]
-    }
-    for other_task in set(by_task) - {ml_task}:
-        warnings.append(f"signal '{name}': metric_thresholds.{other_task} ignored (ml_task is {ml_task})")
-    return SignalConfig(**common, thresholds=chosen)
-
-
-def _parse_features(path: Path, where: str, raw: Any) -> tuple[tuple[str, ...] | None, int | None]:
-    if raw is None or raw == "all_features":
-        return None, None
-    if isinstance(raw, list):
-        return tuple(str(f) for f in raw), None
-    if isinstance(raw, dict) and "top_n_feature_importance" in raw:
-        return None, int(raw["top_n_feature_importance"])
-    raise MonitorInputError(f"{path}: {where}.features: expected a list, all_features or top_n_feature_importance")
-
-
-def _drift_thresholds(raw: Any, name: str, warnings: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-    if not raw:
-        warnings.append(f"signal '{name}': no metric_thresholds; using the SDK defaults")
-        return dict(SDK_DEFAULT_DRIFT[NUMERICAL]), dict(SDK_DEFAULT_DRIFT[CATEGORICAL])
-    out: list[dict[str, float]] = []
-    for column_type in (NUMERICAL, CATEGORICAL):
-        given = {k: v for k, v in (raw.get(column_type) or {}).items() if v is not None}
-        sent = next((metric for metric in DRIFT_METRICS[column_type] if given.get(metric)), None)
-        for metric in given:
-            if metric != sent:
-                reason = "a threshold of 0 is not sent" if not given[metric] else f"only {sent} is sent"
-                warnings.append(
-                    f"signal '{name}': metric_thresholds.{column_type}.{metric} ignored: azure-ai-ml sends one "
-                    f"metric per feature type ({reason}); it is still computed and reported"
-                )
-        out.append({sent: float(given[sent])} if sent else {})
-    return out[0], out[1]
-
-
-def _quality_thresholds(raw: Any, name: str, warnings: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-    if not raw:
-        warnings.append(f"signal '{name}': no metric_thresholds; using the SDK defaults (0.0)")
-        return dict(SDK_DEFAULT_QUALITY), dict(SDK_DEFAULT_QUALITY)
-    out: list[dict[str, float]] = []
-    for column_type in (NUMERICAL, CATEGORICAL):
-        given = raw.get(column_type) or {}
-        out.append({metric: float(given[metric]) for metric in QUALITY_METRICS if given.get(metric) is not None})
-    return out[0], out[1]
+def reference_assets(config: MonitorConfig) -> tuple[str | None, str | None]:
+    """(reference data, ground truth): the first asset the signals' `reference_data` names in each role, by the
+    role their kind gives it, in the order of the YAML."""
+    found: dict[str, str | None] = {REFERENCE: None, GROUND_TRUTH: None}
+    for signal in config.signals.values():
+        role = SIGNAL_KINDS[signal.type].reference_role
+        if found[role] is None and signal.reference is not None:
+            found[role] = signal.reference.path
+    return found[REFERENCE], found[GROUND_TRUTH]
 
 
 def _parse_retrain(path: Path, properties: dict[str, Any], signals: dict[str, SignalConfig]) -> RetrainRule:
@@ -396,7 +195,7 @@ def _parse_retrain(path: Path, properties: dict[str, Any], signals: dict[str, Si
         raise MonitorInputError(f"{path}: properties.{RETRAIN_M} / {RETRAIN_N}: need 1 <= M <= N, got M={m}, N={n}")
     raw_signals = properties.get(RETRAIN_SIGNALS)
     if raw_signals is None:
-        chosen = tuple(name for name, signal in signals.items() if signal.type != DATA_QUALITY)
+        chosen = tuple(name for name, signal in signals.items() if SIGNAL_KINDS[signal.type].retrains)
     else:
         chosen = tuple(s.strip() for s in str(raw_signals).split(",") if s.strip())
         unknown = [s for s in chosen if s not in signals]

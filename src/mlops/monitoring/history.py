@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
+from mlops.jsonl import read_json_lines
 from mlops.monitoring.errors import MonitorInputError
-from mlops.tables import read_json_lines
 
 HISTORY_FILE = "monitor_history.jsonl"
 

@@ -1,4 +1,6 @@
-"""The entry point: run the monitor of monitoring/monitor.yml on one window of data, locally."""
+"""The entry point: run the monitor of monitoring/monitor.yml on one window of data, locally.
+
+Each signal runs as its kind in the registry says (kinds.py); the report then renders the results."""
 
 from __future__ import annotations
 
@@ -10,9 +12,27 @@ import pandas as pd
 from mlops.monitoring.config import load_config
 from mlops.monitoring.errors import MonitorInputError
 from mlops.monitoring.history import append_history, read_history, retrain_flags, should_retrain
-from mlops.monitoring.report import evaluate_window, write_html, write_json
-from mlops.monitoring.results import MonitorResult, RetrainDecision
+from mlops.monitoring.kinds import SIGNAL_KINDS
+from mlops.monitoring.report import write_html, write_json
+from mlops.monitoring.results import MonitorResult, RetrainDecision, SignalResult
+from mlops.monitoring.settings import MonitorConfig, SignalConfig
 from mlops.monitoring.signals import WindowData
+
+
+def run_signal(signal: SignalConfig, config: MonitorConfig, data: WindowData) -> SignalResult:
+    """One signal on one window, computed as its kind says; each metric alerts the way the kind gives it."""
+    kind = SIGNAL_KINDS[signal.type]
+    result = SignalResult(signal.name, signal.type, signal.alert_enabled, plot=kind.plot)
+    kind.compute(signal, config, data, result)
+    for feature in result.features:
+        for metric in feature.metrics:
+            metric.direction = kind.directions[metric.metric]
+    return result
+
+
+def evaluate_window(config: MonitorConfig, data: WindowData) -> list[SignalResult]:
+    """Every signal of the monitor on this window, in the order of the YAML."""
+    return [run_signal(signal, config, data) for signal in config.signals.values()]
 
 
 def _check_frame(frame: object, what: str, window_name: str, *, allow_empty: bool = False) -> None:
@@ -94,10 +114,8 @@ def run_monitor(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    result.report_json = out / "report.json"
-    result.report_html = out / "report.html"
-    write_json(result, out)
-    write_html(result, out)
+    result.report_json = write_json(result, out)
+    result.report_html = write_html(result, out)
     result.history_file = append_history(
         history_dir,
         {

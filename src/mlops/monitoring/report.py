@@ -1,6 +1,6 @@
-"""Run every signal of the monitor on one window, and write what came out: report.json (every metric, threshold and
-breach), report.html (self-contained: tables plus reference-vs-production plots of the drifted features) and a
-one-screen terminal summary."""
+"""Render a window's result as files: report.json (every metric, threshold and breach) and report.html
+(self-contained: tables plus reference-vs-production plots of the breached features of signals whose kind plots
+distributions). Only renders: the result carries every value, direction and plot kind."""
 
 from __future__ import annotations
 
@@ -12,27 +12,20 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mlops.monitoring.config import DATA_DRIFT, PREDICTION_DRIFT, MonitorConfig
 from mlops.monitoring.metrics import NUMERICAL, Distribution
 from mlops.monitoring.results import (
     BELOW,
+    DISTRIBUTIONS,
     MAX_DISTRIBUTION_LABELS,
     SKIPPED,
     FeatureResult,
-    MetricResult,
     MonitorResult,
     SignalResult,
 )
-from mlops.monitoring.signals import WindowData, run_signal
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 MAX_PLOTS = 24
-
-
-def evaluate_window(config: MonitorConfig, data: WindowData) -> list[SignalResult]:
-    """Every signal of the monitor on this window, in the order of the YAML."""
-    return [run_signal(signal, config, data) for signal in config.signals.values()]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -53,48 +46,6 @@ def write_json(result: MonitorResult, out_dir: Path) -> Path:
     path = out_dir / REPORT_JSON
     path.write_text(json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return path
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Terminal summary
-
-
-def _metric_text(metric: MetricResult) -> str:
-    if metric.value is None:
-        return f"{metric.metric} n/a"
-    sign = "<" if metric.direction == BELOW else ">"
-    return f"{metric.metric} {metric.value:.3g} {sign} {metric.threshold:g}"
-
-
-def _signal_line(signal: SignalResult) -> str:
-    head = f"  {signal.name:<28} {signal.type:<26}"
-    if signal.status == SKIPPED:
-        return f"{head}skipped: {signal.reason}"
-    if not signal.breached:
-        not_computable = sum(1 for f in signal.features for m in f.metrics if m.value is None)
-        tail = f" ({not_computable} metric(s) not computable)" if not_computable else ""
-        return f"{head}ok, {len(signal.features)} checked{tail}"
-    label = "BREACH" if signal.alert_enabled else "breach (alert off)"
-    parts = [
-        f"{f.feature}: {', '.join(_metric_text(m) for m in f.breached_metrics)}" for f in signal.features if f.breached
-    ]
-    shown = "; ".join(parts[:4]) + (f"; +{len(parts) - 4} more" if len(parts) > 4 else "")
-    return f"{head}{label} {shown}"
-
-
-def summary_text(result: MonitorResult) -> str:
-    status = "BREACHED" if result.breached else "ok"
-    lines = [f"Monitor {result.monitor}, window '{result.window}' ({result.timestamp:%Y-%m-%d %H:%M:%S %Z}): {status}"]
-    lines += [_signal_line(s) for s in result.signals]
-    if result.retrain is not None:
-        lines.append(f"Retrain: {'YES' if result.retrain.retrain else 'no'} — {result.retrain.reason}")
-    for warning in result.warnings[:5]:
-        lines.append(f"Warning: {warning}")
-    if len(result.warnings) > 5:
-        lines.append(f"… {len(result.warnings) - 5} more warnings in the report")
-    if result.report_html is not None:
-        lines.append(f"Report: {result.report_html}  (data: {result.report_json})")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -199,7 +150,7 @@ def render_html(result: MonitorResult) -> str:
         notes = [f"<li><b>{_cell(f.feature)}</b>: {html.escape(n)}</li>" for f in signal.features for n in f.notes]
         if notes:
             parts.append("<ul>" + "".join(notes) + "</ul>")
-        if signal.type in (DATA_DRIFT, PREDICTION_DRIFT):
+        if signal.plot == DISTRIBUTIONS:
             for feature in signal.features:
                 key = (feature.feature, feature.column_type or "")
                 distribution = feature.distribution

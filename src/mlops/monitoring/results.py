@@ -1,4 +1,5 @@
-"""The result of one monitoring window: per signal, per feature, per metric — value, threshold, breach, direction."""
+"""The result of one monitoring window: per signal, per feature, per metric — value, threshold, breach, direction;
+and its one-screen text summary."""
 
 from __future__ import annotations
 
@@ -12,17 +13,9 @@ from mlops.monitoring.metrics import Distribution
 
 ABOVE = "above"  # alert when value > threshold
 BELOW = "below"  # alert when value < threshold
-# p-value tests, NDCG and the classification scores alert when they fall below the threshold; the rest above.
-LOWER_IS_WORSE = frozenset(
-    {
-        "two_sample_kolmogorov_smirnov_test",
-        "pearsons_chi_squared_test",
-        "normalized_discounted_cumulative_gain",
-        "accuracy",
-        "precision",
-        "recall",
-    }
-)
+
+# How the report draws a signal's breached features (SignalResult.plot; None: tables only).
+DISTRIBUTIONS = "distributions"  # reference vs production histogram or category shares
 
 # Distributions with more bins/categories than this are left out of report.json (an id-like column would be huge).
 MAX_DISTRIBUTION_LABELS = 200
@@ -31,15 +24,13 @@ COMPUTED = "computed"
 SKIPPED = "skipped"
 
 
-def alert_direction(metric: str) -> str:
-    return BELOW if metric in LOWER_IS_WORSE else ABOVE
-
-
-def breaches(metric: str, value: float | None, threshold: float | None) -> bool:
-    """Whether `value` breaches `threshold` for `metric` (never for a missing value or threshold)."""
+def breaches(value: float | None, threshold: float | None, direction: str | None) -> bool:
+    """Whether `value` breaches `threshold` in `direction` (never for a missing value or threshold)."""
+    if direction not in (ABOVE, BELOW):
+        raise ValueError(f"alert direction must be {ABOVE} or {BELOW}, got {direction}")
     if value is None or threshold is None or math.isnan(value):
         return False
-    return value < threshold if alert_direction(metric) == BELOW else value > threshold
+    return value < threshold if direction == BELOW else value > threshold
 
 
 @dataclass
@@ -49,14 +40,12 @@ class MetricResult:
     threshold: float | None = None
     # why `value` is None (not computable); a value is never NaN
     reason: str | None = None
-
-    @property
-    def direction(self) -> str:
-        return alert_direction(self.metric)
+    # ABOVE or BELOW, from the signal's kind (set when the signal runs)
+    direction: str | None = None
 
     @property
     def breached(self) -> bool:
-        return breaches(self.metric, self.value, self.threshold)
+        return breaches(self.value, self.threshold, self.direction)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +109,8 @@ class SignalResult:
     status: str = COMPUTED
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    # from the signal's kind: how the report draws it (DISTRIBUTIONS or None)
+    plot: str | None = None
 
     @property
     def breached(self) -> bool:
@@ -228,6 +219,39 @@ class MonitorResult:
         }
 
     def summary(self) -> str:
-        from mlops.monitoring.report import summary_text
+        """One screen: the verdict, a line per signal, the retrain decision, the first warnings, the report."""
+        status = "BREACHED" if self.breached else "ok"
+        lines = [f"Monitor {self.monitor}, window '{self.window}' ({self.timestamp:%Y-%m-%d %H:%M:%S %Z}): {status}"]
+        lines += [_signal_line(s) for s in self.signals]
+        if self.retrain is not None:
+            lines.append(f"Retrain: {'YES' if self.retrain.retrain else 'no'} — {self.retrain.reason}")
+        for warning in self.warnings[:5]:
+            lines.append(f"Warning: {warning}")
+        if len(self.warnings) > 5:
+            lines.append(f"… {len(self.warnings) - 5} more warnings in the report")
+        if self.report_html is not None:
+            lines.append(f"Report: {self.report_html}  (data: {self.report_json})")
+        return "\n".join(lines)
 
-        return summary_text(self)
+
+def _metric_text(metric: MetricResult) -> str:
+    if metric.value is None:
+        return f"{metric.metric} n/a"
+    sign = "<" if metric.direction == BELOW else ">"
+    return f"{metric.metric} {metric.value:.3g} {sign} {metric.threshold:g}"
+
+
+def _signal_line(signal: SignalResult) -> str:
+    head = f"  {signal.name:<28} {signal.type:<26}"
+    if signal.status == SKIPPED:
+        return f"{head}skipped: {signal.reason}"
+    if not signal.breached:
+        not_computable = sum(1 for f in signal.features for m in f.metrics if m.value is None)
+        tail = f" ({not_computable} metric(s) not computable)" if not_computable else ""
+        return f"{head}ok, {len(signal.features)} checked{tail}"
+    label = "BREACH" if signal.alert_enabled else "breach (alert off)"
+    parts = [
+        f"{f.feature}: {', '.join(_metric_text(m) for m in f.breached_metrics)}" for f in signal.features if f.breached
+    ]
+    shown = "; ".join(parts[:4]) + (f"; +{len(parts) - 4} more" if len(parts) > 4 else "")
+    return f"{head}{label} {shown}"

@@ -1,5 +1,8 @@
-"""Run one monitoring signal on one window of data: data drift, prediction drift, data quality, feature attribution
-drift and model performance, with the thresholds of monitoring/monitor.yml."""
+"""Compute one monitoring signal on one window of data: data drift, prediction drift, data quality, feature
+attribution drift and model performance, with the thresholds of monitoring/monitor.yml.
+
+Each signal type has one compute function, `(signal, config, data, result) -> None`, that fills `result`; the
+registry (kinds.py) says which type uses which and which way each metric alerts."""
 
 from __future__ import annotations
 
@@ -10,19 +13,6 @@ import numpy as np
 import pandas as pd
 
 from mlops.monitoring import attribution
-from mlops.monitoring.config import (
-    ATTRIBUTION_METRIC,
-    DATA_DRIFT,
-    DATA_QUALITY,
-    DRIFT_METRICS,
-    FEATURE_ATTRIBUTION_DRIFT,
-    MODEL_PERFORMANCE,
-    PERFORMANCE_METRICS,
-    PREDICTION_DRIFT,
-    QUALITY_METRICS,
-    MonitorConfig,
-    SignalConfig,
-)
 from mlops.monitoring.errors import MonitorInputError
 from mlops.monitoring.metrics import (
     CATEGORICAL,
@@ -31,12 +21,20 @@ from mlops.monitoring.metrics import (
     ReferenceProfile,
     categorical_drift,
     categorical_values,
-    data_quality,
     infer_column_type,
     numeric_array,
     numerical_drift,
 )
+from mlops.monitoring.metrics import data_quality as column_quality
 from mlops.monitoring.results import SKIPPED, FeatureResult, MetricResult, SignalResult
+from mlops.monitoring.settings import (
+    ATTRIBUTION_METRIC,
+    DRIFT_METRICS,
+    PERFORMANCE_METRICS,
+    QUALITY_METRICS,
+    MonitorConfig,
+    SignalConfig,
+)
 
 DEFAULT_PREDICTION_COLUMN = "prediction"
 
@@ -87,19 +85,6 @@ def _drift_of(reference: pd.Series, production: pd.Series, profile: ReferencePro
 
 
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def run_signal(signal: SignalConfig, config: MonitorConfig, data: WindowData) -> SignalResult:
-    runners = {
-        DATA_DRIFT: _data_drift,
-        DATA_QUALITY: _data_quality,
-        PREDICTION_DRIFT: _prediction_drift,
-        FEATURE_ATTRIBUTION_DRIFT: _feature_attribution_drift,
-        MODEL_PERFORMANCE: _model_performance,
-    }
-    result = SignalResult(signal.name, signal.type, signal.alert_enabled)
-    runners[signal.type](signal, config, data, result)
-    return result
 
 
 def _skip(result: SignalResult, reason: str) -> None:
@@ -189,7 +174,7 @@ def _drift_feature(
     )
 
 
-def _data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+def data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
     for feature in _select_features(signal, config, data, result):
         reference = data.reference[feature]
         column_type = _column_type(signal, feature, reference)
@@ -198,12 +183,12 @@ def _data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, r
         )
 
 
-def _data_quality(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+def data_quality(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
     for feature in _select_features(signal, config, data, result):
         reference = data.reference[feature]
         column_type = _column_type(signal, feature, reference)
         profile = data.profile("inputs", reference, column_type)
-        quality = data_quality(data.production[feature], profile)
+        quality = column_quality(data.production[feature], profile)
         thresholds = signal.numerical if column_type == NUMERICAL else signal.categorical
         metrics = [MetricResult(m, quality.values[m], thresholds.get(m)) for m in QUALITY_METRICS]
         notes = []
@@ -247,7 +232,7 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str, signal: SignalC
         )
 
 
-def _prediction_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+def prediction_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
     if data.predictions is None:
         return _skip(result, "no predictions given for this window")
     predictions = data.predictions
@@ -289,7 +274,7 @@ def _prediction_drift(signal: SignalConfig, config: MonitorConfig, data: WindowD
         )
 
 
-def _feature_attribution_drift(
+def feature_attribution_drift(
     signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult
 ) -> None:
     if data.predictions is None:
@@ -354,7 +339,7 @@ def _feature_attribution_drift(
     )
 
 
-def _model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
+def model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
     if data.predictions is None or data.ground_truth is None:
         missing = "predictions" if data.predictions is None else "ground truth"
         return _skip(result, f"no {missing} given for this window")

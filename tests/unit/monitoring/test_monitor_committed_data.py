@@ -246,7 +246,8 @@ def test_top_n_features_by_importance(reference: pd.DataFrame, manifest: dict) -
     from dataclasses import replace
 
     from mlops.monitoring.config import load_config
-    from mlops.monitoring.signals import WindowData, run_signal
+    from mlops.monitoring.monitor import run_signal
+    from mlops.monitoring.signals import WindowData
 
     config = load_config(MONITOR_YML)
     signal = replace(config.signals["data_drift"], features=None, top_n_features=3)
@@ -262,7 +263,8 @@ def test_prediction_drift_against_the_models_outputs_on_the_reference(
     reference: pd.DataFrame, model: Pipeline, manifest: dict
 ) -> None:
     from mlops.monitoring.config import load_config
-    from mlops.monitoring.signals import WindowData, run_signal
+    from mlops.monitoring.monitor import run_signal
+    from mlops.monitoring.signals import WindowData
 
     config = load_config(MONITOR_YML)
     signal = config.signals["prediction_drift"]

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
+from mlops.monitoring.kinds import alert_direction
 from mlops.monitoring.metrics import (
     CATEGORICAL,
     NUMERICAL,
@@ -24,7 +25,7 @@ from mlops.monitoring.metrics import (
     infer_column_type,
     numerical_drift,
 )
-from mlops.monitoring.results import ABOVE, BELOW, alert_direction, breaches
+from mlops.monitoring.results import ABOVE, BELOW, breaches
 
 
 @pytest.mark.parametrize(
@@ -265,7 +266,7 @@ def test_all_null_production_column_is_a_quality_breach_only() -> None:
     ],
 )
 def test_alert_direction(metric: str, value: float | None, threshold: float | None, breached: bool) -> None:
-    assert breaches(metric, value, threshold) is breached
+    assert breaches(value, threshold, alert_direction(metric)) is breached
 
 
 def test_direction_names() -> None:
