@@ -212,7 +212,7 @@ def main() -> int:
 
     sys.path.insert(0, str(REPO / "src"))
     from mlops.monitoring import load_config, run_monitor
-    from mlops.monitoring.report import evaluate_window
+    from mlops.monitoring.monitor import evaluate_window
     from mlops.monitoring.signals import WindowData
 
     start = time.perf_counter()
