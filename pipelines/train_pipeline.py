@@ -44,11 +44,7 @@ def train_pipeline(
     test_size: float,
     seed: int,
     estimator: str,
-    c: float,
-    max_iter: int,
     n_estimators: int,
-    learning_rate: float,
-    min_samples_leaf: int,
     model_name: str,
     primary_metric: str,
     gate_mode: str,
@@ -73,11 +69,7 @@ def train_pipeline(
         categorical_features=categorical_features,
         task=task,
         estimator=estimator,
-        c=c,
-        max_iter=max_iter,
         n_estimators=n_estimators,
-        learning_rate=learning_rate,
-        min_samples_leaf=min_samples_leaf,
         seed=seed,
     )
     evaluate = evaluate_model(

@@ -1,42 +1,30 @@
 """Scoring script of the batch deployment (deployment.yml), run by Azure ML's batch runtime or `mlops batch-score`.
 
 `init()` loads the MLflow model once; `run(mini_batch)` gets a list of file paths (CSV or parquet), scores every
-row and returns one row per input row: the id column, the prediction, the positive-class probability, the model
-name and version, a timestamp and the source file, so monitoring can join predictions to ground truth later.
+row and returns one row per input row: the id column, the prediction, the probability columns of the rule in
+../scoring_common.py (the same numbers the online deployment answers and collects), the model name and version, a
+timestamp and the source file, so monitoring can join predictions to ground truth later.
 A file that cannot be scored raises: the runtime retries the mini batch and counts it against error_threshold.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 
+# The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scoring_common import find_model_dir, model_identity, score
+
 model = None
 features: list[str] = []
 model_name, model_version = "unknown", "unknown"
 id_column: str | None = None
-
-
-# find_model_dir and model_identity are also in online/score.py: a deployment uploads only its own code folder
-# (deployments have no additional_includes), so each scoring script carries these few lines itself.
-def find_model_dir(root: Path) -> Path:
-    candidates = sorted(root.rglob("MLmodel"), key=lambda p: len(p.parts))
-    if not candidates:
-        raise RuntimeError(f"no MLflow model (MLmodel file) under AZUREML_MODEL_DIR={root}")
-    return candidates[0].parent
-
-
-def model_identity(model_dir: Path) -> tuple[str, str]:
-    """Azure mounts a registered model at .../azureml-models/<name>/<version>/...; the local driver does the same."""
-    parts = model_dir.resolve().parts
-    if "azureml-models" in parts and len(parts) > parts.index("azureml-models") + 2:
-        index = parts.index("azureml-models")
-        return parts[index + 1], parts[index + 2]
-    return os.environ.get("MODEL_NAME", "unknown"), os.environ.get("MODEL_VERSION", "unknown")
 
 
 def init() -> None:
@@ -70,9 +58,8 @@ def score_file(path: Path) -> pd.DataFrame:
     result = pd.DataFrame(index=frame.index)
     if id_column:
         result[id_column] = frame[id_column]
-    result["prediction"] = model.predict(rows)
-    if hasattr(model, "predict_proba"):
-        result["probability"] = model.predict_proba(rows)[:, -1].round(6)
+    for name, values in score(model, rows).columns().items():
+        result[name] = values
     result["model_name"] = model_name
     result["model_version"] = model_version
     result["scored_at"] = datetime.now(UTC).isoformat(timespec="seconds")

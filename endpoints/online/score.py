@@ -6,10 +6,11 @@ formats Azure ML's no-code MLflow deployments accept, so clients can move betwee
     {"input_data": {"columns": [...], "index": [...], "data": [[...], ...]}}     (pandas split orientation)
     {"input_data": [{"column": value, ...}, ...]}                                (records)
 
-and answers with predictions, class probabilities, the model name and version, and a correlation id. Bad input
-gets an explicit 4xx whose message names the problem; the inference server would turn an exception into a 500.
-Inputs and outputs are collected for model monitoring: with azureml-ai-monitoring's Collector on Azure, and as
-JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id).
+and answers with predictions, class probabilities (all classes, and `probability` by the rule in
+../scoring_common.py), the model name and version, and a correlation id. Bad input gets an explicit 4xx whose
+message names the problem; the inference server would turn an exception into a 500. Inputs and outputs are
+collected for model monitoring: with azureml-ai-monitoring's Collector on Azure, and as JSONL files under
+MLOPS_COLLECT_DIR locally (same records, joinable by correlation id).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import logging
 import math
 import os
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,10 @@ import numpy as np
 import pandas as pd
 from azureml.contrib.services.aml_request import AMLRequest, rawhttp
 from azureml.contrib.services.aml_response import AMLResponse
+
+# The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scoring_common import Scores, find_model_dir, model_identity, plain, score
 
 logger = logging.getLogger("score")
 
@@ -104,17 +110,19 @@ class ScoringService:
             features[name] = convert(name, type_name, values)
         return pd.DataFrame(features)
 
-    def predict(self, features: pd.DataFrame) -> dict[str, Any]:
-        if not hasattr(self.model, "predict_proba"):
-            return {"predictions": [plain(v) for v in self.model.predict(features)]}
-        # One pass through the pipeline: a scikit-learn classifier's predict is the class of highest probability.
-        probabilities = self.model.predict_proba(features)
-        classes = self.model.classes_
-        return {
-            "predictions": [plain(v) for v in classes[probabilities.argmax(axis=1)]],
-            "classes": [plain(c) for c in classes],
-            "probabilities": [[round(float(p), 6) for p in row] for row in probabilities],
-        }
+    def predict(self, features: pd.DataFrame) -> Scores:
+        return score(self.model, features)
+
+
+def answer(scores: Scores) -> dict[str, Any]:
+    """The response's prediction part: per row the prediction and, for a classifier, the probability of every
+    class (in the order of `classes`) and `probability` by the shared rule."""
+    body: dict[str, Any] = {"predictions": [plain(v) for v in scores.predictions]}
+    if scores.proba is not None:
+        body["classes"] = scores.classes
+        body["probabilities"] = scores.proba.tolist()
+        body["probability"] = scores.columns()["probability"].tolist()
+    return body
 
 
 def convert(name: str, type_name: str, values: pd.Series) -> np.ndarray | pd.Series:
@@ -134,28 +142,6 @@ def convert(name: str, type_name: str, values: pd.Series) -> np.ndarray | pd.Ser
 
 def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
-def find_model_dir(root: Path) -> Path:
-    """The folder holding MLmodel under AZUREML_MODEL_DIR (Azure mounts the registered files one level down)."""
-    candidates = sorted(root.rglob("MLmodel"), key=lambda p: len(p.parts))
-    if not candidates:
-        raise RuntimeError(f"no MLflow model (MLmodel file) under AZUREML_MODEL_DIR={root}")
-    return candidates[0].parent
-
-
-def model_identity(model_dir: Path) -> tuple[str, str]:
-    """Azure mounts a registered model at .../azureml-models/<name>/<version>/...; `mlops serve` does the same."""
-    parts = model_dir.resolve().parts
-    if "azureml-models" in parts:
-        index = parts.index("azureml-models")
-        if len(parts) > index + 2:
-            return parts[index + 1], parts[index + 2]
-    return os.environ.get("MODEL_NAME", "unknown"), os.environ.get("MODEL_VERSION", "unknown")
 
 
 class LocalCollector:
@@ -231,24 +217,21 @@ def run(request: AMLRequest) -> AMLResponse:
         features = service.conform(frame)
     except BadRequest as problem:
         return respond(problem.status, {"error": problem.message}, correlation_id)
-    result = service.predict(features)
-    collect(frame, features, result, correlation_id)
-    body = {**result, "model": {"name": service.name, "version": service.version}, "correlation_id": correlation_id}
+    scores = service.predict(features)
+    collect(frame, features, scores, correlation_id)
+    identity = {"model": {"name": service.name, "version": service.version}, "correlation_id": correlation_id}
+    body = {**answer(scores), **identity}
     if service.id_column and service.id_column in frame.columns:
         body["ids"] = [None if is_missing(v) else plain(v) for v in frame[service.id_column]]
     return respond(200, body, correlation_id)
 
 
-def collect(frame: pd.DataFrame, features: pd.DataFrame, result: dict[str, Any], correlation_id: str) -> None:
+def collect(frame: pd.DataFrame, features: pd.DataFrame, scores: Scores, correlation_id: str) -> None:
     if collectors is None:
         return
     inputs = features.copy()
-    outputs = pd.DataFrame({"prediction": result["predictions"]})
-    if "probabilities" in result:
-        # The same column as the batch deployment writes and monitoring/monitor.yml reads: the positive (last)
-        # class for a binary model, the predicted class otherwise.
-        binary = len(result["classes"]) == 2
-        outputs["probability"] = [row[-1] if binary else max(row) for row in result["probabilities"]]
+    # The columns the batch deployment writes too (scoring_common's rule); monitoring/monitor.yml reads them.
+    outputs = pd.DataFrame(scores.columns())
     if service and service.id_column and service.id_column in frame.columns:
         inputs.insert(0, service.id_column, frame[service.id_column].to_numpy())
         outputs.insert(0, service.id_column, frame[service.id_column].to_numpy())

@@ -2,16 +2,20 @@
 id column the deployments pass through."""
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
-from mlops import azureml
+
+def read_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def declared_columns(repo_root):
-    inputs = azureml.read_yaml(repo_root / "pipelines" / "train.yml")["inputs"]
+    inputs = read_yaml(repo_root / "pipelines" / "train.yml")["inputs"]
     features = inputs["numeric_features"].split(",") + inputs["categorical_features"].split(",")
-    id_column = azureml.read_yaml(repo_root / "endpoints" / "online" / "blue.yml")["environment_variables"]["ID_COLUMN"]
+    id_column = read_yaml(repo_root / "endpoints" / "online" / "blue.yml")["environment_variables"]["ID_COLUMN"]
     return features, id_column
 
 
@@ -27,13 +31,11 @@ def test_sample_request_has_exactly_the_model_columns_and_the_id(repo_root, name
 
 def test_every_deployment_passes_the_same_id_column(repo_root):
     online = [
-        azureml.read_yaml(f)["environment_variables"]["ID_COLUMN"]
+        read_yaml(f)["environment_variables"]["ID_COLUMN"]
         for f in (repo_root / "endpoints" / "online").glob("*.yml")
         if f.stem != "endpoint"
     ]
-    batch = azureml.read_yaml(repo_root / "endpoints" / "batch" / "deployment.yml")["settings"]["environment_variables"]
+    batch = read_yaml(repo_root / "endpoints" / "batch" / "deployment.yml")["settings"]["environment_variables"]
     assert (
-        set(online)
-        == {batch["ID_COLUMN"]}
-        == {azureml.read_yaml(repo_root / "pipelines" / "train.yml")["inputs"]["id_column"]}
+        set(online) == {batch["ID_COLUMN"]} == {read_yaml(repo_root / "pipelines" / "train.yml")["inputs"]["id_column"]}
     )

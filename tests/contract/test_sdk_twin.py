@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mlops import azureml
+from azure.ai.ml import load_job
 
 COMPONENT_FIELDS = ("command", "code", "environment", "inputs", "outputs", "is_deterministic", "version")
 
@@ -44,7 +43,7 @@ def twin_module(repo_root: Path):
 
 
 def test_sdk_twin_and_yaml_describe_the_same_graph(repo_root, twin_module):
-    from_yaml = describe(azureml.load_job(repo_root / "pipelines" / "train.yml"))
+    from_yaml = describe(load_job(source=repo_root / "pipelines" / "train.yml"))
     from_sdk = describe(twin_module.build_pipeline_job())
     assert from_sdk["steps"] == from_yaml["steps"] == ["prep", "train", "evaluate", "register"]
     for step in from_yaml["jobs"]:
@@ -54,9 +53,9 @@ def test_sdk_twin_and_yaml_describe_the_same_graph(repo_root, twin_module):
 
 def test_the_comparison_notices_a_rewired_step(repo_root, twin_module):
     """Guards the test above: one binding changed must make the descriptions differ."""
-    rewired = azureml.load_job(
-        repo_root / "pipelines" / "train.yml",
-        [{"jobs.evaluate.inputs.test_data": "${{parent.jobs.prep.outputs.train_data}}"}],
+    rewired = load_job(
+        source=repo_root / "pipelines" / "train.yml",
+        params_override=[{"jobs.evaluate.inputs.test_data": "${{parent.jobs.prep.outputs.train_data}}"}],
     )
     assert describe(rewired)["jobs"]["evaluate"] != describe(twin_module.build_pipeline_job())["jobs"]["evaluate"]
 

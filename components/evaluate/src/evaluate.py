@@ -27,20 +27,26 @@ from tabular_common.schema import TASKS, check_target, optional_name, prepare_fe
 MAX_TAG_LENGTH = 4000  # Azure ML and MLflow both cap tag values (MLflow at 8000 characters)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def build_parser() -> ArgumentParser:
+    """The flags component.yml's command passes; no defaults here (component.yml owns them)."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="candidate MLflow model folder")
     parser.add_argument("--test_data", required=True)
     parser.add_argument("--target_column", required=True)
-    parser.add_argument("--task", default="classification", choices=TASKS)
-    parser.add_argument("--primary_metric", default="roc_auc")
+    parser.add_argument("--task", required=True, choices=TASKS)
+    # Checked per task by gate.check_config, whose message lists the task's metrics.
+    parser.add_argument("--primary_metric", required=True)
     parser.add_argument("--model_name", required=True, help="registered model to compare with")
-    parser.add_argument("--sensitive_feature", default=None)
-    parser.add_argument("--gate_mode", default="enabled", choices=gate.MODES)
-    parser.add_argument("--min_metric", type=float, default=0.0)
-    parser.add_argument("--min_improvement", type=float, default=0.0)
+    parser.add_argument("--sensitive_feature")
+    parser.add_argument("--gate_mode", required=True, choices=gate.MODES)
+    parser.add_argument("--min_metric", type=float, required=True)
+    parser.add_argument("--min_improvement", type=float, required=True)
     parser.add_argument("--evaluation", required=True, help="output folder")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Any:
+    return build_parser().parse_args(argv)
 
 
 def candidate_metadata(model_folder: str, task: str, target_column: str) -> dict[str, Any]:

@@ -23,21 +23,26 @@ TOP_VALUES = 20
 MIN_TEST_SIZE, MAX_TEST_SIZE = 0.05, 0.5
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def build_parser() -> ArgumentParser:
+    """The flags component.yml's command passes; no defaults here (component.yml owns them)."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw_data", required=True, help="csv/parquet file, MLTable folder or folder of files")
     parser.add_argument("--target_column", required=True)
-    parser.add_argument("--numeric_features", default="", help="comma-separated column names")
-    parser.add_argument("--categorical_features", default="", help="comma-separated column names")
-    parser.add_argument("--task", default="classification", choices=TASKS)
-    parser.add_argument("--sensitive_feature", default=None)
-    parser.add_argument("--id_column", default=None)
-    parser.add_argument("--test_size", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--numeric_features", required=True, help="comma-separated column names")
+    parser.add_argument("--categorical_features", help="comma-separated column names")
+    parser.add_argument("--task", required=True, choices=TASKS)
+    parser.add_argument("--sensitive_feature")
+    parser.add_argument("--id_column")
+    parser.add_argument("--test_size", type=float, required=True)
+    parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--train_data", required=True, help="output folder (MLTable)")
     parser.add_argument("--test_data", required=True, help="output folder (MLTable)")
     parser.add_argument("--profile", required=True, help="output folder for profile.json")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def split_frame(

@@ -26,14 +26,19 @@ from tabular_common.registry import CHAMPION_TAG, champion_versions, check_model
 MODEL_ARTIFACT_PATH = "model"  # where train_model logs the model files in its run
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def build_parser() -> ArgumentParser:
+    """The flags component.yml's command passes; no defaults here (component.yml owns them)."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="candidate MLflow model folder")
     parser.add_argument("--evaluation", required=True, help="evaluate_model's output folder")
     parser.add_argument("--model_name", required=True)
-    parser.add_argument("--data_asset", default=None, help="e.g. azureml:diabetes-training:1")
+    parser.add_argument("--data_asset", help="e.g. azureml:diabetes-training:1")
     parser.add_argument("--registration", required=True, help="output folder")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Any:
+    return build_parser().parse_args(argv)
 
 
 def read_json(path: Path, what: str) -> Any:

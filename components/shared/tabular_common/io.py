@@ -4,7 +4,9 @@ A tabular input arrives as a local path that is one of:
 
 - a `.csv` or `.parquet` file (a `uri_file` input);
 - a folder holding an `MLTable` file (an `mltable` input): its `paths` (file / folder / pattern, relative to the
-  folder) and its read transformation (`read_delimited` or `read_parquet`) are honoured;
+  folder) and its read transformation (`read_delimited` or `read_parquet`) are honoured. With a read
+  transformation every file a `folder` path holds is read with it, whatever its extension (hidden files and
+  MLTable files aside); without one, files are read by extension (.csv / .parquet);
 - a folder of `.csv` / `.parquet` files (a `uri_folder` input), read in name order and concatenated.
 
 Outputs are written as MLTable folders: `data.parquet` plus an `MLTable` file that points at it, so the next step
@@ -120,15 +122,11 @@ def _plan_mltable(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     options = _read_options(mltable, document.get("transformations") or [])
     files: list[Path] = []
     for entry in document["paths"]:
-        files.extend(_resolve_path_entry(mltable, folder, entry))
+        files.extend(_resolve_path_entry(mltable, folder, entry, any_extension="format" in options))
     if not files:
         raise DataError(f"{mltable}: 'paths' matched no files")
-    planned = []
-    for file in files:
-        file_options = dict(options)
-        file_options.setdefault("format", _format_of(file))
-        planned.append((file, file_options))
-    return planned
+    # The read transformation decides the format; without one, each file's extension does.
+    return [(file, options if "format" in options else {"format": _format_of(file)}) for file in files]
 
 
 def _read_options(mltable: Path, transformations: list[Any]) -> dict[str, Any]:
@@ -164,7 +162,7 @@ def _encoding(name: str) -> str:
     return {"utf8": "utf-8", "ascii": "ascii", "latin1": "latin-1", "utf16": "utf-16"}.get(name, name)
 
 
-def _resolve_path_entry(mltable: Path, folder: Path, entry: Any) -> list[Path]:
+def _resolve_path_entry(mltable: Path, folder: Path, entry: Any, any_extension: bool) -> list[Path]:
     if not isinstance(entry, dict) or len(entry) != 1:
         raise DataError(f"{mltable}: each entry of 'paths' must be one of file/folder/pattern, got {entry!r}")
     ((kind, value),) = entry.items()
@@ -182,7 +180,10 @@ def _resolve_path_entry(mltable: Path, folder: Path, entry: Any) -> list[Path]:
     if kind == "folder":
         if not target.is_dir():
             raise DataError(f"{mltable}: folder '{value}' not found next to the MLTable file")
-        return sorted(p for p in target.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+        files = sorted(p for p in target.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if any_extension:
+            return [p for p in files if p.name != MLTABLE_FILE]
+        return [p for p in files if p.suffix.lower() in TABLE_SUFFIXES]
     if kind == "pattern":
         return sorted(Path(p) for p in glob.glob(str(target), recursive=True) if Path(p).is_file())
     raise DataError(f"{mltable}: unknown path kind '{kind}'; expected file, folder or pattern")

@@ -1,8 +1,11 @@
-"""The champion convention of the model registry, shared by evaluate (who to beat) and register (who to demote).
+"""The champion convention of the model registry: the one definition, used by evaluate (who to beat), register
+(who to demote) and, outside the components, by whatever else must find the champion (the local engine's `serve`):
+`select_champion(search_versions(client, name))` with any MlflowClient.
 
 Azure ML's MLflow server has no aliases and no stages, so the champion is marked with a model version tag:
-`champion` = "true" on the current champion, "false" on former ones. If several versions carry "true" (a register
-step that died between marking the new champion and demoting the old one), the highest version number wins.
+`champion` = "true" on the current champion (compared case-insensitively), "false" on former ones. If several
+versions carry "true" (a register step that died between marking the new champion and demoting the old one), the
+highest version number wins. `search_versions` follows the registry's pages.
 """
 
 from __future__ import annotations

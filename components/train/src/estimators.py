@@ -1,14 +1,16 @@
-"""Which scikit-learn estimator each `estimator` input means, which hyperparameters apply to it, and the
-preprocessing pipeline around it.
+"""The one table of estimators: what each `estimator` input means (scikit-learn class per task), which
+component inputs (hyperparameters) it takes and as which scikit-learn parameter, and the preprocessing around it.
 
-Only the hyperparameters an estimator uses are passed to it (and logged): `c` means `C` for logistic regression
-and `alpha = 1 / c` for linear regression (Ridge); an unset `max_depth` keeps the estimator's own default.
+Nothing else lists hyperparameters: train.py declares its hyperparameter flags from `HYPERPARAMETERS`, and a
+test checks the table against the component's inputs. Their defaults live in component.yml only. Only the
+hyperparameters an estimator takes are passed to it (and logged); `c` is an inverse regularisation strength, so
+linear regression (Ridge) gets `alpha = 1 / c`; an unset optional one (`max_depth`) keeps the estimator's default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.compose import ColumnTransformer
@@ -24,55 +26,63 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from tabular_common.errors import DataError
 
-HYPERPARAMETERS = ("c", "max_iter", "n_estimators", "max_depth", "learning_rate", "min_samples_leaf", "seed")
-
 # Types skops must trust to load these pipelines: numpy dtypes (kept by the imputers and the encoder) and the
 # tree structure of the forest and boosting models. Both are plain data, not code.
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 
 
 @dataclass(frozen=True)
+class Hyperparameter:
+    """A component input that estimators take: its argparse type, whether it may be absent, its valid range."""
+
+    name: str
+    type: type
+    valid: Callable[[Any], bool]
+    expected: str  # what `valid` accepts, for the error message
+    optional: bool = False  # an `optional: true` input (absent = the estimator's own default)
+
+
+C = Hyperparameter("c", float, lambda v: v > 0, "a number > 0")
+MAX_ITER = Hyperparameter("max_iter", int, lambda v: v >= 1, "an integer >= 1")
+N_ESTIMATORS = Hyperparameter("n_estimators", int, lambda v: v >= 1, "an integer >= 1")
+MAX_DEPTH = Hyperparameter("max_depth", int, lambda v: v >= 1, "an integer >= 1", optional=True)
+LEARNING_RATE = Hyperparameter("learning_rate", float, lambda v: v > 0, "a number > 0")
+MIN_SAMPLES_LEAF = Hyperparameter("min_samples_leaf", int, lambda v: v >= 1, "an integer >= 1")
+SEED = Hyperparameter("seed", int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")
+
+
+def _inverse(value: float) -> float:
+    return 1.0 / value
+
+
+@dataclass(frozen=True)
 class EstimatorKind:
     classes: Mapping[str, type]  # task -> scikit-learn class
-    params: Mapping[str, str]  # component input -> scikit-learn parameter
+    params: Mapping[Hyperparameter, str]  # hyperparameter -> scikit-learn parameter
+    convert: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # hyperparameter name -> value map
 
+
+TREES = {N_ESTIMATORS: "n_estimators", MAX_DEPTH: "max_depth", MIN_SAMPLES_LEAF: "min_samples_leaf"}
 
 ESTIMATORS: dict[str, EstimatorKind] = {
     "logistic_regression": EstimatorKind(
-        {"classification": LogisticRegression}, {"c": "C", "max_iter": "max_iter", "seed": "random_state"}
+        {"classification": LogisticRegression}, {C: "C", MAX_ITER: "max_iter", SEED: "random_state"}
     ),
-    "linear_regression": EstimatorKind({"regression": Ridge}, {"c": "alpha"}),
+    "linear_regression": EstimatorKind({"regression": Ridge}, {C: "alpha"}, convert={"c": _inverse}),
     "random_forest": EstimatorKind(
         {"classification": RandomForestClassifier, "regression": RandomForestRegressor},
-        {
-            "n_estimators": "n_estimators",
-            "max_depth": "max_depth",
-            "min_samples_leaf": "min_samples_leaf",
-            "seed": "random_state",
-        },
+        {**TREES, SEED: "random_state"},
     ),
     "gradient_boosting": EstimatorKind(
         {"classification": GradientBoostingClassifier, "regression": GradientBoostingRegressor},
-        {
-            "n_estimators": "n_estimators",
-            "max_depth": "max_depth",
-            "learning_rate": "learning_rate",
-            "min_samples_leaf": "min_samples_leaf",
-            "seed": "random_state",
-        },
+        {**TREES, LEARNING_RATE: "learning_rate", SEED: "random_state"},
     ),
 }
 
-# (check, expectation) per hyperparameter; checked only for the ones the estimator uses.
-_RANGES = {
-    "c": (lambda v: v > 0, "a number > 0"),
-    "max_iter": (lambda v: v >= 1, "an integer >= 1"),
-    "n_estimators": (lambda v: v >= 1, "an integer >= 1"),
-    "max_depth": (lambda v: v >= 1, "an integer >= 1"),
-    "learning_rate": (lambda v: v > 0, "a number > 0"),
-    "min_samples_leaf": (lambda v: v >= 1, "an integer >= 1"),
-    "seed": (lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)"),
-}
+# Every hyperparameter some estimator takes, in first-use order (derived from the table, never listed by hand).
+HYPERPARAMETERS: tuple[Hyperparameter, ...] = tuple(
+    dict.fromkeys(parameter for kind in ESTIMATORS.values() for parameter in kind.params)
+)
 
 
 def estimator_kind(estimator: str, task: str) -> EstimatorKind:
@@ -90,11 +100,14 @@ def estimator_kind(estimator: str, task: str) -> EstimatorKind:
 def applicable_hyperparameters(estimator: str, task: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """The hyperparameters (by input name) that `estimator` uses, without unset ones; range-checked."""
     kind = estimator_kind(estimator, task)
-    used = {name: values[name] for name in kind.params if values.get(name) is not None}
-    for name, value in used.items():
-        check, expected = _RANGES[name]
-        if not check(value):
-            raise DataError(f"{name}: {value} is not valid for {estimator}; expected {expected}")
+    used = {}
+    for parameter in kind.params:
+        value = values.get(parameter.name)
+        if value is None:
+            continue
+        if not parameter.valid(value):
+            raise DataError(f"{parameter.name}: {value} is not valid for {estimator}; expected {parameter.expected}")
+        used[parameter.name] = value
     return used
 
 
@@ -102,10 +115,16 @@ def build_estimator(estimator: str, task: str, values: Mapping[str, Any]) -> tup
     """(unfitted scikit-learn estimator, the hyperparameters it received by input name)."""
     kind = estimator_kind(estimator, task)
     used = applicable_hyperparameters(estimator, task, values)
-    kwargs = {kind.params[name]: value for name, value in used.items()}
-    if estimator == "linear_regression" and "alpha" in kwargs:
-        kwargs["alpha"] = 1.0 / kwargs["alpha"]  # c is an inverse regularisation strength, like C
+    kwargs = {
+        sklearn_name: kind.convert.get(parameter.name, _same)(used[parameter.name])
+        for parameter, sklearn_name in kind.params.items()
+        if parameter.name in used
+    }
     return kind.classes[task](**kwargs), used
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def build_pipeline(numeric: Sequence[str], categorical: Sequence[str], estimator: Any) -> Pipeline:

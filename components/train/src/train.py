@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from estimators import ESTIMATORS, SKOPS_TRUSTED_TYPES, build_estimator, build_pipeline
+from estimators import ESTIMATORS, HYPERPARAMETERS, SKOPS_TRUSTED_TYPES, build_estimator, build_pipeline
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
 from tabular_common.metrics import score_model
@@ -27,35 +27,27 @@ from tabular_common.schema import TASKS, ColumnSpec, describe_columns, validate_
 MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def build_parser() -> ArgumentParser:
+    """The flags component.yml's command passes; no defaults here (component.yml owns them)."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train_data", required=True)
     parser.add_argument("--target_column", required=True)
-    parser.add_argument("--numeric_features", default="")
-    parser.add_argument("--categorical_features", default="")
-    parser.add_argument("--task", default="classification", choices=TASKS)
-    parser.add_argument("--estimator", default="logistic_regression", choices=list(ESTIMATORS))
-    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
-    parser.add_argument("--max_iter", type=int, default=1000)
-    parser.add_argument("--n_estimators", type=int, default=100)
-    parser.add_argument("--max_depth", type=int, default=None)
-    parser.add_argument("--learning_rate", type=float, default=0.1)
-    parser.add_argument("--min_samples_leaf", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--numeric_features", required=True, help="comma-separated column names")
+    parser.add_argument("--categorical_features", help="comma-separated column names")
+    parser.add_argument("--task", required=True, choices=TASKS)
+    parser.add_argument("--estimator", required=True, choices=list(ESTIMATORS))
+    for parameter in HYPERPARAMETERS:
+        parser.add_argument(f"--{parameter.name}", type=parameter.type, required=not parameter.optional)
     parser.add_argument("--model_output", required=True, help="output folder (mlflow_model)")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def hyperparameters_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "c": args.c,
-        "max_iter": args.max_iter,
-        "n_estimators": args.n_estimators,
-        "max_depth": args.max_depth,
-        "learning_rate": args.learning_rate,
-        "min_samples_leaf": args.min_samples_leaf,
-        "seed": args.seed,
-    }
+    return {parameter.name: getattr(args, parameter.name) for parameter in HYPERPARAMETERS}
 
 
 def training_frame(path: str, spec: ColumnSpec) -> tuple[pd.DataFrame, pd.Series]:

@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from component_command import COMPONENTS, SCRIPTS
 
-ROOT = Path(__file__).resolve().parents[3]
-COMPONENTS = ROOT / "components"
 SHARED = COMPONENTS / "shared"
 
 for _path in [SHARED, *sorted(COMPONENTS.glob("*/src"))]:
@@ -127,9 +126,6 @@ def build_snapshot(component: str, destination: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     return destination
-
-
-SCRIPTS = {"prep": "prep.py", "train": "train.py", "evaluate": "evaluate.py", "register": "register.py"}
 
 
 @pytest.fixture(scope="session")

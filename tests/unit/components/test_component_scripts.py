@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from component_command import command_args
 from tabular_common.io import read_table
 from tabular_common.registry import search_versions
 
@@ -22,7 +23,8 @@ FEATURES = {"numeric_features": "plasma_glucose,bmi,age", "categorical_features"
 
 
 def flags(**values: object) -> list[str]:
-    """flags(raw_data=p, seed=1) → ["--raw_data", "p", "--seed", "1"]: argparse flags equal the input names."""
+    """flags(raw_data=p, seed=1) → ["--raw_data", "p", "--seed", "1"], for command lines component.yml would never
+    render (a required flag left out); everything else uses command_args."""
     return [item for name, value in values.items() for item in (f"--{name}", str(value))]
 
 
@@ -47,17 +49,40 @@ def chain(tmp_path_factory, make_frame, mlflow_store, run_component) -> Chain:
         folder.mkdir()  # Azure ML and the executor hand a script empty, existing output folders
     runs = {step: mlflow_store.step_run(step) for step in ("prep", "train", "evaluate", "register")}
     name = f"diabetes-{uuid.uuid4().hex[:8]}"
-    prep_args = flags(raw_data=root / "raw.csv", target_column="diabetic", **FEATURES, sensitive_feature="sex")
-    prep_args += flags(id_column="patient_id", train_data=out["train"], test_data=out["test"], profile=out["profile"])
+    prep_args = command_args(
+        "prep",
+        raw_data=root / "raw.csv",
+        target_column="diabetic",
+        **FEATURES,
+        sensitive_feature="sex",
+        id_column="patient_id",
+        train_data=out["train"],
+        test_data=out["test"],
+        profile=out["profile"],
+    )
     ok(run_component("prep", prep_args, runs["prep"]))
-    train_args = flags(train_data=out["train"], target_column="diabetic", **FEATURES, task="classification")
-    train_args += flags(estimator="logistic_regression", c=0.5, model_output=out["model"])
+    train_args = command_args(
+        "train", train_data=out["train"], target_column="diabetic", **FEATURES, c=0.5, model_output=out["model"]
+    )
     ok(run_component("train", train_args, runs["train"]))
-    evaluate_args = flags(model=out["model"], test_data=out["test"], target_column="diabetic", model_name=name)
-    evaluate_args += flags(sensitive_feature="sex", evaluation=out["evaluation"])
+    evaluate_args = command_args(
+        "evaluate",
+        model=out["model"],
+        test_data=out["test"],
+        target_column="diabetic",
+        model_name=name,
+        sensitive_feature="sex",
+        evaluation=out["evaluation"],
+    )
     ok(run_component("evaluate", evaluate_args, runs["evaluate"]))
-    register_args = flags(model=out["model"], evaluation=out["evaluation"], model_name=name)
-    register_args += flags(data_asset="azureml:diabetes-training:1", registration=out["registration"])
+    register_args = command_args(
+        "register",
+        model=out["model"],
+        evaluation=out["evaluation"],
+        model_name=name,
+        data_asset="azureml:diabetes-training:1",
+        registration=out["registration"],
+    )
     ok(run_component("register", register_args, runs["register"]))
     return Chain(root, name, runs, out)
 
@@ -147,16 +172,27 @@ def test_register_then_promote_a_second_version(chain: Chain, mlflow_store, inpr
     evaluation2, registration2 = chain.root / "evaluation2", chain.root / "registration2"
     inprocess_mlflow("evaluate")
     evaluate.main(
-        flags(model=chain.outputs["model"], test_data=chain.outputs["test"], target_column="diabetic")
-        + flags(model_name=chain.model_name, evaluation=evaluation2)
+        command_args(
+            "evaluate",
+            model=chain.outputs["model"],
+            test_data=chain.outputs["test"],
+            target_column="diabetic",
+            model_name=chain.model_name,
+            evaluation=evaluation2,
+        )
     )
     decision = load_json(evaluation2 / "decision.json")
     assert decision["champion_version"] == "1" and decision["improvement"] == pytest.approx(0.0)
     assert load_json(evaluation2 / "champion_metrics.json") == pytest.approx(candidate)
     inprocess_mlflow("register")
     register.main(
-        flags(model=chain.outputs["model"], evaluation=evaluation2, model_name=chain.model_name)
-        + flags(registration=registration2)
+        command_args(
+            "register",
+            model=chain.outputs["model"],
+            evaluation=evaluation2,
+            model_name=chain.model_name,
+            registration=registration2,
+        )
     )
     second = load_json(registration2 / "registration.json")
     assert second["version"] == "2" and second["previous_champion_version"] == "1"
@@ -176,8 +212,13 @@ def test_register_does_nothing_when_the_gate_says_no(
     (evaluation / "decision.json").write_text(json.dumps({"register": False, "passed": False, "reason": reason}))
     inprocess_mlflow("register")
     register.main(
-        flags(model=chain.outputs["model"], evaluation=evaluation, model_name=model_name)
-        + flags(registration=tmp_path / "registration")
+        command_args(
+            "register",
+            model=chain.outputs["model"],
+            evaluation=evaluation,
+            model_name=model_name,
+            registration=tmp_path / "registration",
+        )
     )
     record = load_json(tmp_path / "registration" / "registration.json")
     assert record == {"registered": False, "model_name": model_name, "version": None, "reason": reason}
@@ -188,39 +229,58 @@ def test_register_does_nothing_when_the_gate_says_no(
 BAD_INPUTS = {
     "prep: missing column": (
         "prep",
-        lambda tmp: (
-            flags(raw_data=tmp / "raw.csv", target_column="diabetic", numeric_features="plasma_glucose,insulin")
-            + flags(train_data=tmp / "a", test_data=tmp / "b", profile=tmp / "c")
+        lambda tmp: command_args(
+            "prep",
+            raw_data=tmp / "raw.csv",
+            target_column="diabetic",
+            numeric_features="plasma_glucose,insulin",
+            train_data=tmp / "a",
+            test_data=tmp / "b",
+            profile=tmp / "c",
         ),
         "missing column(s) 'insulin'; available columns: patient_id, plasma_glucose",
     ),
     "train: estimator does not fit the task": (
         "train",
-        lambda tmp: (
-            flags(train_data=tmp / "raw.csv", target_column="diabetic", **FEATURES, task="regression")
-            + flags(estimator="logistic_regression", model_output=tmp / "a")
+        lambda tmp: command_args(
+            "train",
+            train_data=tmp / "raw.csv",
+            target_column="diabetic",
+            **FEATURES,
+            task="regression",
+            estimator="logistic_regression",
+            model_output=tmp / "a",
         ),
         "estimator 'logistic_regression' cannot be used for task 'regression'",
     ),
     "evaluate: metric of the other task": (
         "evaluate",
-        lambda tmp: (
-            flags(model=tmp / "a", test_data=tmp / "raw.csv", target_column="diabetic", model_name="m")
-            + flags(primary_metric="rmse", evaluation=tmp / "b")
+        lambda tmp: command_args(
+            "evaluate",
+            model=tmp / "a",
+            test_data=tmp / "raw.csv",
+            target_column="diabetic",
+            model_name="m",
+            primary_metric="rmse",
+            evaluation=tmp / "b",
         ),
         "primary_metric: 'rmse' is not a classification metric; valid: accuracy",
     ),
     "evaluate: not a model folder": (
         "evaluate",
-        lambda tmp: (
-            flags(model=tmp, test_data=tmp / "raw.csv", target_column="diabetic", model_name="m")
-            + flags(evaluation=tmp / "b")
+        lambda tmp: command_args(
+            "evaluate",
+            model=tmp,
+            test_data=tmp / "raw.csv",
+            target_column="diabetic",
+            model_name="m",
+            evaluation=tmp / "b",
         ),
         "is not an MLflow model folder (no MLmodel file)",
     ),
     "register: no decision": (
         "register",
-        lambda tmp: flags(model=tmp / "a", evaluation=tmp, model_name="m", registration=tmp / "b"),
+        lambda tmp: command_args("register", model=tmp / "a", evaluation=tmp, model_name="m", registration=tmp / "b"),
         "evaluation: decision.json not found in",
     ),
     "register: missing argument": (
@@ -254,16 +314,35 @@ def test_regression_in_process(tmp_path: Path, make_frame, inprocess_mlflow, mod
     common = {"target_column": "progression", **FEATURES, "task": "regression"}
     inprocess_mlflow("prep")
     prep.main(
-        flags(raw_data=tmp_path / "raw.parquet", **common, train_data=out["train"], test_data=out["test"])
-        + flags(profile=out["profile"])
+        command_args(
+            "prep",
+            raw_data=tmp_path / "raw.parquet",
+            **common,
+            train_data=out["train"],
+            test_data=out["test"],
+            profile=out["profile"],
+        )
     )
     inprocess_mlflow("train")
-    train.main(flags(train_data=out["train"], **common, estimator="linear_regression", model_output=out["model"]))
+    train.main(
+        command_args(
+            "train", train_data=out["train"], **common, estimator="linear_regression", model_output=out["model"]
+        )
+    )
     inprocess_mlflow("evaluate")
     evaluate.main(
-        flags(model=out["model"], test_data=out["test"], target_column="progression", task="regression")
-        + flags(primary_metric="rmse", model_name=model_name, sensitive_feature="sex", min_metric=1000)
-        + flags(evaluation=out["evaluation"])
+        command_args(
+            "evaluate",
+            model=out["model"],
+            test_data=out["test"],
+            target_column="progression",
+            task="regression",
+            primary_metric="rmse",
+            model_name=model_name,
+            sensitive_feature="sex",
+            min_metric=1000,
+            evaluation=out["evaluation"],
+        )
     )
     metrics = load_json(out["evaluation"] / "metrics.json")
     assert set(metrics) == {"mae", "mse", "rmse", "r2"}

@@ -81,6 +81,20 @@ def test_other_registry_errors_are_raised() -> None:
         search_versions(client, "x")
 
 
+def test_a_real_registry_client(mlflow_store, model_name: str) -> None:
+    """What a caller outside the components does: a plain MlflowClient, versions tagged by hand."""
+    client = mlflow_store.client()
+    assert select_champion(search_versions(client, model_name)) is None  # not registered yet
+    client.create_registered_model(model_name)
+    for _ in range(3):
+        client.create_model_version(model_name, source=(mlflow_store.root / "none").as_uri())
+    client.set_model_version_tag(model_name, "1", "champion", "false")
+    client.set_model_version_tag(model_name, "2", "champion", "True")
+    versions = search_versions(client, model_name)
+    assert sorted(int(v.version) for v in versions) == [1, 2, 3]
+    assert str(select_champion(versions).version) == "2"  # this MLflow gives an int: compare as text
+
+
 def test_model_names_are_checked_before_they_reach_a_filter() -> None:
     assert check_model_name("diabetes-classifier_v1.2") == "diabetes-classifier_v1.2"
     with pytest.raises(DataError, match=r"model_name: .* is not a valid model name"):

@@ -46,6 +46,29 @@ def test_mltable_with_pattern_and_read_delimited(tmp_path: Path, frame: pd.DataF
     assert loaded["patient_id"].tolist() == frame["patient_id"].tolist()
 
 
+def test_mltable_folder_path_with_a_read_transformation_reads_every_file(tmp_path: Path, frame: pd.DataFrame) -> None:
+    """Like Azure's MLTable: the transformation says how to read, so extensions do not matter."""
+    (tmp_path / "parts" / "later").mkdir(parents=True)
+    frame.iloc[:100].to_csv(tmp_path / "parts" / "a.txt", index=False)
+    frame.iloc[100:].to_csv(tmp_path / "parts" / "later" / "b", index=False)
+    (tmp_path / "parts" / ".hidden").write_text("not data")
+    (tmp_path / "MLTable").write_text("paths:\n  - folder: ./parts\ntransformations:\n  - read_delimited\n")
+    assert [p.name for p in table_files(tmp_path)] == ["a.txt", "b"]
+    assert read_table(tmp_path)["patient_id"].tolist() == frame["patient_id"].tolist()
+    # without a read transformation only .csv / .parquet files are table files
+    (tmp_path / "MLTable").write_text("paths:\n  - folder: ./parts\n")
+    with pytest.raises(DataError, match="'paths' matched no files"):
+        read_table(tmp_path)
+
+
+def test_reads_the_committed_training_data_asset(frame: pd.DataFrame) -> None:
+    """data/diabetes-training (file path, read_delimited with delimiter, encoding and header options)."""
+    folder = Path(__file__).resolve().parents[3] / "data" / "diabetes-training"
+    loaded = read_table(folder)
+    assert len(loaded) > 100 and {"patient_id", "diabetic", "plasma_glucose"} <= set(loaded.columns)
+    assert table_files(folder) == [folder / "diabetes.csv"]
+
+
 def test_reads_a_folder_of_files_in_name_order(tmp_path: Path, frame: pd.DataFrame) -> None:
     frame.iloc[120:].to_parquet(tmp_path / "part-2.parquet", index=False)
     frame.iloc[:120].to_csv(tmp_path / "part-1.csv", index=False)

@@ -24,6 +24,12 @@ HYPERPARAMETERS = {
 }
 
 
+def test_the_sample_values_cover_the_estimator_table() -> None:
+    import estimators
+
+    assert set(HYPERPARAMETERS) == {parameter.name for parameter in estimators.HYPERPARAMETERS}
+
+
 @pytest.mark.parametrize(
     ("estimator", "task", "cls", "expected"),
     [
