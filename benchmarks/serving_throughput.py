@@ -30,12 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def champion(tmp: Path):
     from mlops.errors import MlopsError
-    from mlops.project import contract
     from mlops.project.layout import Layout
     from mlops.targets.local.jobs import submit as run_pipeline
 
     state = Layout(REPO).state.ensure()
-    name = contract.model_name(Layout(REPO))
+    name = Layout(REPO).model().name
     try:
         return state, Layout(REPO).catalog.model(name)
     except MlopsError:
@@ -111,7 +110,7 @@ def online(state, model, requests: int, concurrency: int, tmp: Path) -> None:
     model_dir = next(materialize(state, model).rglob("MLmodel")).parent
 
     rows = []
-    with local_online.deploy(Layout(REPO, state.root), model, free_port()) as server:
+    with local_online.deploy(Layout(REPO, state.root).for_model(), model, free_port()) as server:
         rows.append(
             (
                 "local endpoint (azmlinfsrv + score.py)",

@@ -71,7 +71,7 @@ def existing_endpoint(repo_root, traffic, mirror=None):
 
 def test_first_deployment_creates_the_endpoint_and_gets_all_traffic(repo_root):
     online = FakeOnline()
-    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None)
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None)
     sent = rollout.deploy("blue", "diabetes-classifier:3")
     expected = azureml.load_entity(repo_root / "endpoints" / "online" / "blue.yml")
     expected.model = "azureml:diabetes-classifier:3"
@@ -82,7 +82,7 @@ def test_first_deployment_creates_the_endpoint_and_gets_all_traffic(repo_root):
 
 def test_a_second_deployment_starts_with_no_traffic_and_the_endpoint_is_not_rewritten(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue"})
-    azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).deploy(
+    azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None).deploy(
         "green", "diabetes-classifier:4"
     )
     assert online.sent_endpoints == []
@@ -101,13 +101,15 @@ def test_a_second_deployment_starts_with_no_traffic_and_the_endpoint_is_not_rewr
 def test_bad_traffic_is_refused_before_azure_is_called(repo_root, spec, message):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     with pytest.raises(MlopsError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).set_traffic(spec)
+        azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None).set_traffic(
+            spec
+        )
     assert online.sent_endpoints == []
 
 
 def test_shift_mirror_rollback_and_delete(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
-    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None)
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None)
     rollout.set_mirror("green=10")
     assert online.endpoint.mirror_traffic == {"green": 10}
     with pytest.raises(MlopsError, match="takes live traffic"):
@@ -125,7 +127,7 @@ def test_shift_mirror_rollback_and_delete(repo_root):
 def test_smoke_test_invokes_one_deployment_directly(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     request = repo_root / "endpoints" / "online" / "sample-request.json"
-    body = azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).invoke(
+    body = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None).invoke(
         "green", request
     )
     assert online.invoked == [("diabetes-endpoint", "green", str(request))]
@@ -136,7 +138,7 @@ def test_smoke_test_fails_on_an_answer_without_predictions(repo_root):
     online = FakeOnline(existing_endpoint(repo_root, {"blue": 100}), {"blue", "green"})
     online.invoke = lambda **kwargs: json.dumps({"error": "boom"})
     with pytest.raises(StepFailed, match="without predictions"):
-        azure_online.OnlineRollout(fake_client(online), Layout(repo_root), echo=lambda _: None).invoke(
+        azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None).invoke(
             "green", repo_root / "endpoints" / "online" / "sample-request.json"
         )
 
@@ -161,7 +163,7 @@ def test_batch_deployment_is_sent_as_loaded_and_made_the_default(repo_root):
         batch_endpoints=SimpleNamespace(begin_create_or_update=create_endpoint, get=lambda name: current),
         batch_deployments=SimpleNamespace(begin_create_or_update=lambda e: (deployments.append(e), done(e))[1]),
     )
-    batch.deploy(client, Layout(repo_root), "diabetes-classifier:5", echo=lambda _: None)
+    batch.deploy(client, Layout(repo_root).for_model(), "diabetes-classifier:5", echo=lambda _: None)
     expected = azureml.load_entity(repo_root / "endpoints" / "batch" / "deployment.yml")
     expected.model = "azureml:diabetes-classifier:5"
     assert deployments[0]._to_dict() == expected._to_dict()

@@ -58,12 +58,13 @@ def test_drifted_batch_breaches_exactly_the_drifted_features_and_exits_1(scored,
     out = capsys.readouterr().out
     assert code == 1
     drifted = json.loads((repo_root / "data" / "production" / "drift.json").read_text())["drifted_features"]
-    report = json.loads(next((isolated_state / "state" / "monitoring" / "w1").rglob("report.json")).read_text())
+    window = isolated_state / "state" / "monitoring" / "diabetes-classifier" / "w1"
+    report = json.loads(next(window.rglob("report.json")).read_text())
     data_drift = next(signal for signal in report["signals"] if signal["name"] == "data_drift")
     breached = {f["feature"] for f in data_drift["features"] if f["breached"]}
     assert breached == set(drifted)
     assert "Retrain: no" in out
-    assert next((isolated_state / "state" / "monitoring" / "w1").rglob("report.html")).stat().st_size > 1000
+    assert next(window.rglob("report.html")).stat().st_size > 1000
 
 
 def test_baseline_batch_does_not_breach_and_exits_0(scored, isolated_state):
@@ -71,7 +72,7 @@ def test_baseline_batch_does_not_breach_and_exits_0(scored, isolated_state):
     assert monitor("--production", source, "--predictions", predictions, "--history", isolated_state / "h") == 0
 
 
-def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch):
+def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch, repo_root):
     source, predictions = scored["drifted"]
     outputs = isolated_state / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
@@ -85,6 +86,7 @@ def test_the_retrain_rule_and_ci_outputs(scored, isolated_state, monkeypatch):
     assert runs == []  # the same window again replaces its verdict: still 1 breached window
     monitor(*args, "--window", "day-2")
     assert len(runs) == 1  # 2 of the last 2, latest breached: retrain
+    assert runs[0] == (repo_root / "pipelines" / "train.yml", [])  # the monitored model's own pipeline
     assert outputs.read_text().count("retrain=true") == 1
 
 

@@ -188,9 +188,9 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
     model, features = model_and_features
     body = (repo_root / "endpoints" / "online" / "sample-request.json").read_bytes()
     expected = model.predict(request_frame(json.loads(body))[features]).tolist()
-    with online.deploy(Layout(repo_root, state.root), model_ref, free_port()) as server:
+    with online.deploy(Layout(repo_root, state.root).for_model(), model_ref, free_port()) as server:
         assert server.url.startswith("http://127.0.0.1:")
-        for file in Layout(repo_root).sample_requests():
+        for file in Layout(repo_root).for_model().sample_requests():
             status, answer = online.invoke(server.url, file.read_bytes())
             assert status == 200 and answer["model"]["version"] == "2"
 

@@ -12,7 +12,7 @@ from mlops.cli import main
 from mlops.project.consistency import mismatches
 from mlops.project.layout import Layout
 
-COPIED = ("pipelines", "components", "endpoints", "monitoring", "data", "environments", ".github")
+COPIED = ("models", "pipelines", "components", "endpoints", "monitoring", "data", "environments", ".github")
 
 
 @pytest.fixture
@@ -40,47 +40,66 @@ CASES = {
         "endpoints/online/green.yml",
         "model: azureml:diabetes-classifier:1",
         "model: azureml:other-model:1",
-        "endpoints/online/green.yml: model: 'other-model' differs from train.yml inputs.model_name "
+        "endpoints/online/green.yml: model: 'other-model' differs from diabetes-classifier.yml name "
         "'diabetes-classifier'",
     ),
     "model in a workflow": (
         ".github/workflows/deploy.yml",
         "models/diabetes-classifier/versions",
         "models/old-name/versions",
-        "'old-name' differs from train.yml inputs.model_name 'diabetes-classifier'",
+        "'old-name' differs from diabetes-classifier.yml name 'diabetes-classifier'",
     ),
     "id column in the batch deployment": (
         "endpoints/batch/deployment.yml",
         "ID_COLUMN: patient_id",
         "ID_COLUMN: pid",
-        "endpoints/batch/deployment.yml: settings.environment_variables.ID_COLUMN: 'pid' differs from train.yml "
-        "inputs.id_column 'patient_id'",
+        "endpoints/batch/deployment.yml: settings.environment_variables.ID_COLUMN: 'pid' differs from "
+        "diabetes-classifier.yml id_column 'patient_id'",
     ),
     "endpoint of a deployment": (
         "endpoints/online/blue.yml",
         "endpoint_name: diabetes-endpoint",
         "endpoint_name: another-endpoint",
-        "endpoints/online/blue.yml: endpoint_name: 'another-endpoint' differs from endpoint.yml name "
-        "'diabetes-endpoint'",
+        "endpoints/online/blue.yml: endpoint_name: 'another-endpoint' differs from diabetes-classifier.yml "
+        "online_endpoint 'diabetes-endpoint'",
     ),
     "deployment the monitor watches": (
         "monitoring/monitor.yml",
         "endpoint_deployment_id: azureml:diabetes-endpoint:blue",
         "endpoint_deployment_id: azureml:diabetes-endpoint:red",
-        "(deployment): 'red' differs from online deployments 'blue or green'",
+        "(deployment): 'red' differs from diabetes-classifier.yml live_deployment 'blue'",
     ),
     "lineage of the training data": (
         "pipelines/train.yml",
         "data_asset: azureml:diabetes-training:1",
         "data_asset: azureml:diabetes-training:2",
-        "pipelines/train.yml: inputs.data_asset: 'azureml:diabetes-training:2' differs from train.yml "
-        "inputs.training_data.path 'azureml:diabetes-training:1'",
+        "pipelines/train.yml: inputs.data_asset: 'azureml:diabetes-training:2' differs from "
+        "diabetes-classifier.yml training_data 'azureml:diabetes-training:1'",
     ),
     "batch endpoint": (
         "endpoints/batch/deployment.yml",
         "endpoint_name: diabetes-batch",
         "endpoint_name: other-batch",
-        "'other-batch' differs from endpoint.yml name 'diabetes-batch'",
+        "'other-batch' differs from diabetes-classifier.yml batch_endpoint 'diabetes-batch'",
+    ),
+    "target the monitor reads": (
+        "monitoring/monitor.yml",
+        "target_column: diabetic",
+        "target_column: outcome",
+        "reference_data.data_column_names.target_column: 'outcome' differs from diabetes-classifier.yml target "
+        "'diabetic'",
+    ),
+    "a feature the model does not have, in the monitor": (
+        "monitoring/monitor.yml",
+        "        - smoking_status\n",
+        "        - smoking_status\n        - income\n",
+        "create_monitor.monitoring_signals.data_drift.features: 'income' differs from diabetes-classifier.yml",
+    ),
+    "the gate's threshold in the pipeline": (
+        "pipelines/train.yml",
+        "min_metric: 0.75",
+        "min_metric: 0.7",
+        "pipelines/train.yml: inputs.min_metric: '0.7' differs from diabetes-classifier.yml min_metric '0.75'",
     ),
 }
 

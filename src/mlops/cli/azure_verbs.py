@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlops.cli.common import EXIT_OK, SharedFlags, azure_client, layout, request_file
+from mlops.cli.common import EXIT_OK, SharedFlags, azure_client, layout, model_layout, request_file
 from mlops.errors import MlopsError
 
 
@@ -22,7 +22,9 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     action.add_argument("--test", metavar="DEPLOYMENT", help="score --file on one deployment directly")
     action.add_argument("--rollback", metavar="DEPLOYMENT", help="send all traffic back to this deployment")
     action.add_argument("--delete", metavar="DEPLOYMENT", help="delete a deployment that takes no traffic")
-    online.add_argument("--model", help="with --deployment: registered model NAME:VERSION")
+    online.add_argument(
+        "--model", help="registered model NAME:VERSION with --deployment; NAME picks the model's endpoint otherwise"
+    )
     online.add_argument(
         "--file", type=Path, help="with --test: request JSON (default: endpoints/online/sample-request.json)"
     )
@@ -47,10 +49,10 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
 def deploy_online(args: argparse.Namespace) -> int:
     from mlops.targets.azure import online
 
-    if args.model and not args.deployment:
-        raise MlopsError("--model goes with --deployment")
-    project = layout()
-    rollout = online.OnlineRollout(azure_client(project), project, args.endpoint_name)
+    if args.model and ":" in args.model and not args.deployment:
+        raise MlopsError("--model NAME:VERSION goes with --deployment; the other actions take --model NAME")
+    model = model_layout(args.model)
+    rollout = online.OnlineRollout(azure_client(model.project), model, args.endpoint_name)
     if args.deployment:
         rollout.deploy(args.deployment, args.model)
     elif args.traffic:
@@ -58,7 +60,7 @@ def deploy_online(args: argparse.Namespace) -> int:
     elif args.mirror:
         rollout.set_mirror(args.mirror)
     elif args.test:
-        rollout.invoke(args.test, request_file(project, args.file))
+        rollout.invoke(args.test, request_file(model, args.file))
     elif args.rollback:
         rollout.rollback(args.rollback)
     elif args.delete:
@@ -69,8 +71,8 @@ def deploy_online(args: argparse.Namespace) -> int:
 def deploy_batch(args: argparse.Namespace) -> int:
     from mlops.targets.azure import batch
 
-    project = layout()
-    batch.deploy(azure_client(project), project, args.model)
+    model = model_layout(args.model)
+    batch.deploy(azure_client(model.project), model, args.model)
     return EXIT_OK
 
 

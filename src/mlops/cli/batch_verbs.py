@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlops.cli.common import EXIT_OK, SharedFlags, azure_client, layout, local_model
+from mlops.cli.common import EXIT_OK, SharedFlags, azure_client, local_model, model_layout
 
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
@@ -16,28 +16,26 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     )
     batch.add_argument("input", type=Path, help="a CSV/parquet file or a folder of them")
     batch.add_argument("--output", type=Path, help="output folder (default: a new folder under .mlops/batch/)")
-    batch.add_argument(
-        "--deployment", type=Path, help="batch deployment YAML (default: endpoints/batch/deployment.yml)"
-    )
+    batch.add_argument("--deployment", type=Path, help="batch deployment YAML (default: the model's batch deployment)")
     batch.set_defaults(func=batch_score)
 
 
 def batch_score(args: argparse.Namespace) -> int:
-    project = layout()
+    model = model_layout(args.model)
     if args.target == "azure":
         from mlops.targets.azure import batch
 
-        batch.invoke(azure_client(project), project, str(args.input), args.wait)
+        batch.invoke(azure_client(model.project), model, str(args.input), args.wait)
         return EXIT_OK
     from datetime import UTC, datetime
 
     from mlops.targets.local import batch
     from mlops.targets.local.registry import materialize
 
-    state = project.state.ensure()
-    settings = batch.BatchSettings.from_yaml(args.deployment or project.batch_deployment)
-    model = local_model(project, args.model)
+    state = model.state.ensure()
+    settings = batch.BatchSettings.from_yaml(args.deployment or model.batch_deployment)
+    version = local_model(model, args.model)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = args.output or state.batch / f"{args.input.stem}-{stamp}"
-    batch.invoke(settings, materialize(state, model), args.input.resolve(), out, out / "logs" / "worker.log")
+    batch.invoke(settings, materialize(state, version), args.input.resolve(), out, out / "logs" / "worker.log")
     return EXIT_OK

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlops.project.layout import Layout
+    from mlops.project.layout import Layout, ModelLayout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TARGETS = ("local", "azure")
@@ -39,7 +39,8 @@ class SharedFlags:
 
         self.model = argparse.ArgumentParser(add_help=False)
         self.model.add_argument(
-            "--model", help="NAME:VERSION, or NAME for its champion (default: the training pipeline's model)"
+            "--model",
+            help="NAME:VERSION, or NAME for its champion (models/NAME.yml; default: the project's only model)",
         )
 
 
@@ -58,17 +59,20 @@ def azure_client(project: Layout) -> Any:
     return workspace.ml_client(config)
 
 
-def local_model(project: Layout, spec: str | None) -> Any:
-    """`--model` resolved in the local registry; default: the champion of the training pipeline's model."""
-    from mlops.project import contract
-
-    return project.catalog.model(spec or contract.model_name(project))
+def model_layout(spec: str | None) -> ModelLayout:
+    """The files of the model `--model NAME[:VERSION]` names (models/NAME.yml), or of the project's only model."""
+    return layout().for_model(spec)
 
 
-def request_file(project: Layout, given: Path | None) -> Path:
+def local_model(model: ModelLayout, spec: str | None) -> Any:
+    """`--model` resolved in the local registry: a version, or the model's champion."""
+    return model.catalog.model(spec or model.name)
+
+
+def request_file(model: ModelLayout, given: Path | None) -> Path:
     from mlops.errors import MlopsError
 
-    file = given or project.sample_request
+    file = given or model.sample_request
     if not file.is_file():
         raise MlopsError(f"{file}: file not found")
     return file

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, azure_client, layout
+from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, azure_client, model_layout
 from mlops.errors import MlopsError
 
 
@@ -15,7 +15,8 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
         parents=[flags.target],
         help="model monitoring: local drift/quality/performance, or the Azure monitor",
     )
-    monitor.add_argument("--config", type=Path, help="monitor schedule YAML (default: monitoring/monitor.yml)")
+    monitor.add_argument("--model", help="the model definition models/NAME.yml (default: the project's only model)")
+    monitor.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
     monitor.add_argument(
         "--collected",
         type=Path,
@@ -39,12 +40,12 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
 
 
 def run_monitor(args: argparse.Namespace) -> int:
-    project = layout()
-    config = (args.config or project.monitor_config).resolve()
+    model = model_layout(args.model)
+    config = (args.config or model.monitor_config).resolve()
     if args.target == "azure":
         from mlops.targets.azure import monitor
 
-        monitor.schedule(azure_client(project), config)
+        monitor.schedule(azure_client(model.project), config)
         return EXIT_OK
     if args.predictions and not args.production:
         raise MlopsError("--predictions goes with --production")
@@ -55,16 +56,14 @@ def run_monitor(args: argparse.Namespace) -> int:
     from mlops.monitoring import MonitorInputError
     from mlops.targets.local import monitor
 
-    project.state.ensure()
+    model.state.ensure()
     window = args.window or datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     try:
         if args.production:
-            data = monitor.batch_window(project, args.production, args.predictions, window)
+            data = monitor.batch_window(model.project, args.production, args.predictions, window)
         else:
-            data = monitor.collected_window(args.collected or _local_collected(project), window)
-        result = monitor.run(
-            project, data, config_path=config, ground_truth=args.ground_truth, history_dir=args.history
-        )
+            data = monitor.collected_window(args.collected or _local_collected(model), window)
+        result = monitor.run(model, data, config_path=config, ground_truth=args.ground_truth, history_dir=args.history)
     except MonitorInputError as exc:
         raise MlopsError(str(exc)) from exc
     print(result.summary())
@@ -72,14 +71,14 @@ def run_monitor(args: argparse.Namespace) -> int:
     if args.retrain and result.retrain.retrain:
         from mlops.targets.local import jobs
 
-        print("retraining: the retrain rule says so")
-        jobs.submit(project.train_pipeline, [])
+        print(f"retraining {model.name}: the retrain rule says so ({model.project.relative(model.pipeline)})")
+        jobs.submit(model.pipeline, [])
     return EXIT_FAILED if result.breached else EXIT_OK
 
 
-def _local_collected(project) -> Path:
-    """Where the local endpoint collects for the default online deployment."""
+def _local_collected(model) -> Path:
+    """Where the local endpoint collects the model's traffic on its live deployment."""
     from mlops.targets.local.online import Deployment
 
-    deployment = Deployment.from_yaml(project.default_online_deployment)
-    return project.state.collected_for(deployment.endpoint, deployment.name)
+    deployment = Deployment.from_yaml(model.live_deployment)
+    return model.state.collected_for(deployment.endpoint, deployment.name, model.name)

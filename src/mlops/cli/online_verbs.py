@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, layout, local_model, request_file
+from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, local_model, model_layout, request_file
 
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
@@ -16,11 +16,11 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
         "serve", parents=[flags.model], help="serve a registered model with the Azure ML inference server on 127.0.0.1"
     )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--deployment", type=Path, help="online deployment YAML (default: endpoints/online/blue.yml)")
+    serve.add_argument("--deployment", type=Path, help="online deployment YAML (default: the model's live deployment)")
     serve.set_defaults(func=serve_model)
 
-    invoke = verbs.add_parser("invoke", help="send a scoring request to the local server")
-    invoke.add_argument("--file", type=Path, help="request JSON (default: endpoints/online/sample-request.json)")
+    invoke = verbs.add_parser("invoke", parents=[flags.model], help="send a scoring request to the local server")
+    invoke.add_argument("--file", type=Path, help="request JSON (default: the model's sample-request.json)")
     invoke.add_argument("--url", help="server URL (default: the one `mlops serve` recorded)")
     invoke.set_defaults(func=invoke_server)
 
@@ -30,9 +30,9 @@ def serve_model(args: argparse.Namespace) -> int:
 
     from mlops.targets.local import online
 
-    project = layout()
-    project.state.ensure()
-    server = online.deploy(project, local_model(project, args.model), args.port, args.deployment)
+    model = model_layout(args.model)
+    model.state.ensure()
+    server = online.deploy(model, local_model(model, args.model), args.port, args.deployment)
     print(f"serving {server.model} at {server.url}/score (pid {server.pid}); log {server.log}; Ctrl-C stops it")
     with server:
         try:
@@ -46,8 +46,8 @@ def serve_model(args: argparse.Namespace) -> int:
 def invoke_server(args: argparse.Namespace) -> int:
     from mlops.targets.local import online
 
-    project = layout()
-    request = request_file(project, args.file)
-    status, body = online.invoke(args.url or online.running_server_url(project.state), request.read_bytes())
+    model = model_layout(args.model)
+    request = request_file(model, args.file)
+    status, body = online.invoke(args.url or online.running_server_url(model.state), request.read_bytes())
     print(json.dumps(body, indent=2) if not isinstance(body, str) else body)
     return EXIT_OK if status < 400 else EXIT_FAILED

@@ -5,7 +5,9 @@ YAML: each signal's block by the reader its type's registry entry names (kinds.p
 them, see settings.py).
 
 The retrain rule lives in the schedule's `properties` (string values; Azure stores them, nothing else reads them):
-`mlops.retrain.min_breached_windows` (M), `mlops.retrain.last_windows` (N) and `mlops.retrain.signals`.
+`mlops.retrain.min_breached_windows` (M), `mlops.retrain.last_windows` (N) and `mlops.retrain.signals`; so does
+`mlops.positive_label`, the binary model's positive class (the `positive_label` of its MLmodel metadata), whose
+precision and recall model_performance reports.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from mlops.project.loaders import load_entity, read_yaml
 RETRAIN_M = "mlops.retrain.min_breached_windows"
 RETRAIN_N = "mlops.retrain.last_windows"
 RETRAIN_SIGNALS = "mlops.retrain.signals"
+POSITIVE_LABEL = "mlops.positive_label"
 DEFAULT_RETRAIN = (2, 3)
 
 
@@ -167,7 +170,20 @@ def parse_config(path: Path, document: dict[str, Any]) -> MonitorConfig:
         signals=signals,
         retrain=_parse_retrain(path, document.get("properties") or {}, signals),
         warnings=tuple(warnings),
+        positive_label=_parse_positive_label(path, document.get("properties") or {}, ml_task),
     )
+
+
+def _parse_positive_label(path: Path, properties: dict[str, Any], ml_task: str) -> str | None:
+    value = properties.get(POSITIVE_LABEL)
+    if value is None or not str(value).strip():
+        return None
+    if ml_task != "classification":
+        raise MonitorInputError(
+            f"{path}: properties.{POSITIVE_LABEL}: '{value}' is set but monitoring_target.ml_task is {ml_task}; a "
+            "positive label applies to binary classification only"
+        )
+    return str(value).strip()
 
 
 def reference_assets(config: MonitorConfig) -> tuple[str | None, str | None]:

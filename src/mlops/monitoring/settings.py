@@ -104,6 +104,9 @@ class MonitorConfig:
     signals: dict[str, SignalConfig]
     retrain: RetrainRule
     warnings: tuple[str, ...]
+    # the model's positive class (properties.mlops.positive_label): model_performance's precision and recall are of
+    # this class; None: the class that sorts last in a window with at most two classes, macro-averaged with more
+    positive_label: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------

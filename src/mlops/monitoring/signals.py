@@ -365,7 +365,7 @@ def model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowD
     y_pred, y_true = joined[prediction].to_numpy(), joined[actual_column].to_numpy()
     notes = [f"{len(joined)} of {len(data.predictions)} predictions joined to ground truth by {id_column}"]
     if config.ml_task == "classification":
-        values, reasons, scoring = classification_scores(y_true, y_pred)
+        values, reasons, scoring = classification_scores(y_true, y_pred, config.positive_label)
         notes.append(scoring)
     else:
         values, reasons = regression_errors(y_true.astype("float64"), y_pred.astype("float64")), {}
@@ -377,17 +377,26 @@ def model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowD
 
 
 def classification_scores(
-    y_true: np.ndarray, y_pred: np.ndarray
+    y_true: np.ndarray, y_pred: np.ndarray, positive_label: str | None = None
 ) -> tuple[dict[str, float | None], dict[str, str], str]:
-    """Accuracy; precision and recall of the positive class (1 / True) for binary labels, macro-averaged else.
+    """Accuracy; precision and recall of the positive class for a binary model, macro-averaged over the classes of
+    the window for a multiclass one.
 
+    The positive class is `positive_label` (monitor.yml's properties.mlops.positive_label, the model's
+    positive_label), matched by text ("1" is 1). Without it, a window with at most two classes is scored as binary
+    with the class that sorts last (train_model's default), and one with more is macro-averaged.
     Returns (values, reasons for the values that are None, how precision and recall were computed).
     """
-    true, pred = pd.Series(y_true).astype(str).to_numpy(), pd.Series(y_pred).astype(str).to_numpy()
-    labels = sorted(set(true) | set(pred))
-    positive = next((p for p in ("1", "True", "1.0") if p in labels), None)
-    if len(labels) <= 2 and positive is not None:
-        classes, scoring = [positive], f"precision and recall of the positive class {positive}"
+    true, pred = _label_texts(y_true), _label_texts(y_pred)
+    labels = _sorted_labels(np.concatenate([np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)]))
+    if positive_label is not None:
+        classes = [_label_text(positive_label)]
+        scoring = f"precision and recall of the positive class {classes[0]} (properties.mlops.positive_label)"
+    elif len(labels) <= 2:
+        classes = labels[-1:]
+        scoring = (
+            f"precision and recall of the class that sorts last, {labels[-1]} (no properties.mlops.positive_label)"
+        )
     else:
         classes, scoring = labels, f"precision and recall macro-averaged over {len(labels)} classes"
     precisions, recalls = [], []
@@ -405,6 +414,26 @@ def classification_scores(
         if not scores:
             reasons[name] = f"no {missing} positives in the window"
     return values, reasons, scoring
+
+
+def _label_text(value: Any) -> str:
+    """A class label as text, as train_model matches positive_label: whole-number floats without `.0`."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _label_texts(values: np.ndarray) -> np.ndarray:
+    return np.array([_label_text(v) for v in values], dtype=object)
+
+
+def _sorted_labels(values: np.ndarray) -> list[str]:
+    """The distinct labels as text, in the order scikit-learn sorts classes (numbers by value, else by text)."""
+    distinct = {_label_text(v): v for v in values}
+    numeric = all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in distinct.values())
+    return sorted(distinct, key=(lambda text: float(distinct[text])) if numeric else None)
 
 
 def regression_errors(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mlops.errors import MlopsError
 from mlops.project.catalog import LocalCatalog
+from mlops.project.model import ModelDefinition, load_model_definition
 
 STATE_DIR_NAME = ".mlops"
 # A project is a folder holding both of these.
@@ -63,8 +64,10 @@ class StateDir:
     def monitor_history(self) -> Path:
         return self.monitoring / "history"
 
-    def collected_for(self, endpoint: str, deployment: str) -> Path:
-        return self.collected / endpoint / deployment
+    def collected_for(self, endpoint: str, deployment: str, model: str) -> Path:
+        """Inference data the local endpoint collected, one folder per endpoint, deployment and model (so a window
+        never mixes two models' traffic)."""
+        return self.collected / endpoint / deployment / model
 
     def ensure(self) -> StateDir:
         for folder in (self.root, self.artifacts, self.runs, self.cache):
@@ -97,6 +100,32 @@ class Layout:
 
     # --- definitions -----------------------------------------------------------------------------------------
     @property
+    def models(self) -> Path:
+        """One model definition per file (`models/<name>.yml`): everything about a model, written once."""
+        return self.root / "models"
+
+    def model_files(self) -> list[Path]:
+        return sorted(self.models.glob("*.yml")) if self.models.is_dir() else []
+
+    def for_model(self, name: str | None = None) -> ModelLayout:
+        """Where one model's files are; `name` may be a `NAME:VERSION` model spec (the version is ignored here)."""
+        return ModelLayout(self, self.model(name.partition(":")[0] if name else None))
+
+    def model(self, name: str | None = None) -> ModelDefinition:
+        """The definition named `name`; without a name, the project's only model."""
+        files = self.model_files()
+        if name is None:
+            if len(files) != 1:
+                names = ", ".join(f.stem for f in files) or "none"
+                raise MlopsError(f"{self.models}: name the model with --model NAME (defined: {names})")
+            return load_model_definition(files[0])
+        file = self.models / f"{name}.yml"
+        if not file.is_file():
+            names = ", ".join(f.stem for f in files) or "none"
+            raise MlopsError(f"{file}: no model definition named '{name}' (defined: {names}); `mlops init` writes one")
+        return load_model_definition(file)
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 
@@ -118,66 +147,12 @@ class Layout:
         return self.root / "pipelines"
 
     @property
-    def train_pipeline(self) -> Path:
-        return self.pipelines / "train.yml"
-
-    @property
-    def online_endpoints(self) -> Path:
-        return self.root / "endpoints" / "online"
-
-    @property
-    def online_endpoint(self) -> Path:
-        return self.online_endpoints / "endpoint.yml"
-
-    @property
-    def default_online_deployment(self) -> Path:
-        return self.online_endpoints / "blue.yml"
-
-    def online_deployment(self, name: str) -> Path:
-        return self.online_endpoints / f"{name}.yml"
-
-    def online_deployment_names(self) -> list[str]:
-        return sorted(p.stem for p in self.online_endpoints.glob("*.yml") if p != self.online_endpoint)
-
-    @property
-    def sample_request(self) -> Path:
-        return self.online_endpoints / "sample-request.json"
-
-    def sample_requests(self) -> list[Path]:
-        return sorted(self.online_endpoints.glob("sample-request*.json"))
-
-    @property
-    def batch_endpoints(self) -> Path:
-        return self.root / "endpoints" / "batch"
-
-    @property
-    def batch_endpoint(self) -> Path:
-        return self.batch_endpoints / "endpoint.yml"
-
-    @property
-    def batch_deployment(self) -> Path:
-        return self.batch_endpoints / "deployment.yml"
-
-    @property
-    def monitoring(self) -> Path:
-        return self.root / "monitoring"
-
-    @property
-    def monitor_config(self) -> Path:
-        return self.monitoring / "monitor.yml"
-
-    @property
     def infra(self) -> Path:
         return self.root / "infra"
 
     @property
     def workflows(self) -> Path:
         return self.root / ".github" / "workflows"
-
-    @property
-    def drift_manifest(self) -> Path:
-        """What the sample data's generator drifted (the end-to-end proof of `mlops run`)."""
-        return self.data / "production" / "drift.json"
 
     @property
     def azure_config_files(self) -> tuple[Path, ...]:
@@ -193,7 +168,7 @@ class Layout:
             self.data,
             self.environments,
             self.root / "endpoints",
-            self.monitoring,
+            self.root / "monitoring",
             self.infra,
         )
 
@@ -222,6 +197,78 @@ class Layout:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+
+@dataclass(frozen=True)
+class ModelLayout:
+    """Where one model's Azure ML YAML lives: the folders its definition's `files` names, and what is in them."""
+
+    project: Layout
+    definition: ModelDefinition
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def state(self) -> StateDir:
+        return self.project.state
+
+    @property
+    def catalog(self) -> LocalCatalog:
+        return self.project.catalog
+
+    @property
+    def pipeline(self) -> Path:
+        return self.definition.path(self.project.root, "pipeline")
+
+    @property
+    def online_endpoints(self) -> Path:
+        return self.definition.path(self.project.root, "online")
+
+    @property
+    def online_endpoint(self) -> Path:
+        return self.online_endpoints / "endpoint.yml"
+
+    def online_deployment(self, name: str) -> Path:
+        return self.online_endpoints / f"{name}.yml"
+
+    def online_deployment_names(self) -> list[str]:
+        return sorted(p.stem for p in self.online_endpoints.glob("*.yml") if p != self.online_endpoint)
+
+    @property
+    def live_deployment(self) -> Path:
+        """The deployment that takes live traffic (and that the monitor watches)."""
+        return self.online_deployment(self.definition.live_deployment)
+
+    @property
+    def sample_request(self) -> Path:
+        return self.online_endpoints / "sample-request.json"
+
+    def sample_requests(self) -> list[Path]:
+        return sorted(self.online_endpoints.glob("sample-request*.json"))
+
+    @property
+    def batch_endpoints(self) -> Path:
+        return self.definition.path(self.project.root, "batch")
+
+    @property
+    def batch_endpoint(self) -> Path:
+        return self.batch_endpoints / "endpoint.yml"
+
+    @property
+    def batch_deployment(self) -> Path:
+        return self.batch_endpoints / "deployment.yml"
+
+    @property
+    def monitor_config(self) -> Path:
+        return self.definition.path(self.project.root, "monitor")
+
+    @property
+    def drift_manifest(self) -> Path | None:
+        """What a sample data generator drifted (the end-to-end proof of `mlops run`), when the model names one."""
+        manifest = self.definition.drift_manifest
+        return self.project.root / manifest if manifest else None
 
 
 def git_commit(project_root: Path) -> str | None:

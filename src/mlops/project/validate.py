@@ -18,6 +18,7 @@ from mlops.project import loaders as azureml
 from mlops.project.catalog import LocalCatalog
 from mlops.project.command import PLACEHOLDER, required_placeholders
 from mlops.project.layout import Layout
+from mlops.project.model import load_model_definition
 from mlops.project.pipeline import DataInput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri, parse_ref
 
@@ -40,7 +41,7 @@ class Problem:
 
 
 def discover(layout: Layout) -> list[Path]:
-    files: list[Path] = []
+    files: list[Path] = list(layout.model_files())
     for base in layout.definition_folders:
         if base.is_dir():
             files += [p for p in base.rglob("*") if p.is_file() and _is_yaml_or_mltable(p)]
@@ -62,6 +63,9 @@ def validate_files(layout: Layout, files: list[Path], *, whole_project: bool = T
         catalog.data_assets = []  # type: ignore[misc]
         problems.append(Problem(layout.data, "", str(exc)))
     for file in files:
+        if file.parent == layout.models:
+            problems += _check_model_definition(file)
+            continue
         problems += validate_file(layout.root, file, catalog)
     checked = {f.resolve() for f in files}
     for mismatch in consistency.mismatches(layout):
@@ -281,6 +285,14 @@ def _check_environment(root: Path, file: Path, document: dict, env: Any, catalog
     if not document.get("image") and not build:
         problems.append(Problem(file, "image", "an environment needs an image (with conda_file) or build.path"))
     return problems
+
+
+def _check_model_definition(file: Path) -> list[Problem]:
+    try:
+        load_model_definition(file)
+    except MlopsError as exc:
+        return [Problem(file, "", _strip_file(exc, file))]
+    return []
 
 
 def _check_mltable(file: Path) -> list[Problem]:

@@ -8,20 +8,20 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.project import loaders
-from mlops.project.layout import Layout
+from mlops.project.layout import ModelLayout
 from mlops.project.references import is_asset_ref
 from mlops.targets.azure.jobs import wait_for
 from mlops.targets.azure.registry import model_reference
 from mlops.targets.azure.workspace import Echo, azure_errors, ensure_environment_of
 
 
-def deploy(client: Any, layout: Layout, model: str | None, echo: Echo = print) -> Any:
+def deploy(client: Any, layout: ModelLayout, model: str | None, echo: Echo = print) -> Any:
     """Create or update the batch endpoint and its deployment from endpoints/batch/, and make it the default."""
     endpoint = loaders.load_entity(layout.batch_endpoint)
     deployment = loaders.load_entity(layout.batch_deployment)
     if model:
         deployment.model = model_reference(model)
-    ensure_environment_of(client, layout, layout.batch_deployment, echo)
+    ensure_environment_of(client, layout.project, layout.batch_deployment, echo)
     with azure_errors(f"batch endpoint {endpoint.name}"):
         client.batch_endpoints.begin_create_or_update(endpoint).result()
         client.batch_deployments.begin_create_or_update(deployment).result()
@@ -32,7 +32,7 @@ def deploy(client: Any, layout: Layout, model: str | None, echo: Echo = print) -
     return deployment
 
 
-def invoke(client: Any, layout: Layout, data: str, wait: bool, echo: Echo = print) -> Any:
+def invoke(client: Any, layout: ModelLayout, data: str, wait: bool, echo: Echo = print) -> Any:
     """Start a batch scoring job on the endpoint: `data` is an azureml: data reference or a local file/folder."""
     from azure.ai.ml import Input
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
 from mlops.project import loaders
-from mlops.project.layout import Layout
+from mlops.project.layout import ModelLayout
 from mlops.targets.azure.registry import model_reference
 from mlops.targets.azure.workspace import Echo, azure_errors, ensure_environment_of
 
@@ -33,7 +33,7 @@ def parse_shares(spec: str, *, must_total_100: bool) -> dict[str, int]:
 class OnlineRollout:
     """Safe rollout of a managed online endpoint from the repo's YAML (endpoint.yml + one YAML per deployment)."""
 
-    def __init__(self, client: Any, layout: Layout, endpoint_name: str | None = None, echo: Echo = print):
+    def __init__(self, client: Any, layout: ModelLayout, endpoint_name: str | None = None, echo: Echo = print):
         self.client, self.layout, self.echo = client, layout, echo
         self.endpoint = loaders.load_entity(layout.online_endpoint)
         if endpoint_name:
@@ -55,7 +55,7 @@ class OnlineRollout:
         """Create the endpoint if missing (never touching the traffic of an existing one), then create or update
         the deployment. A first deployment gets all traffic; any other starts at 0% until shifted."""
         entity = self.deployment_entity(deployment, model)
-        ensure_environment_of(self.client, self.layout, self.layout.online_deployment(deployment), self.echo)
+        ensure_environment_of(self.client, self.layout.project, self.layout.online_deployment(deployment), self.echo)
         with azure_errors(f"online endpoint {self.name}"):
             existing = self._existing_endpoint()
             if existing is None:

@@ -16,15 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import StepFailed
-from mlops.project import contract
 from mlops.project.catalog import ModelRef
-from mlops.project.layout import Layout
+from mlops.project.layout import ModelLayout
 from mlops.targets.local import batch, monitor, online
 from mlops.targets.local.jobs import PipelineRun, submit
 from mlops.targets.local.registry import materialize
-
-# Production batches scored by the loop, by data asset (data/*.yml).
-PRODUCTION_BATCHES = ("azureml:diabetes-production-baseline@latest", "azureml:diabetes-production-drifted@latest")
 
 Echo = Callable[[str], None]
 
@@ -78,11 +74,12 @@ def smoke_test(server: online.LocalServer, model_dir: Path, requests: list[Path]
 
 
 def run_loop(
-    layout: Layout, overrides: list[str], *, force_rerun: bool = False, stream: bool = False, echo: Echo = print
+    layout: ModelLayout, overrides: list[str], *, force_rerun: bool = False, stream: bool = False, echo: Echo = print
 ) -> LoopResult:
-    training = submit(layout.train_pipeline, overrides, force_rerun=force_rerun, stream_logs=stream, echo=echo)
+    """Train the model, then serve its champion, score its production batches and monitor them."""
+    training = submit(layout.pipeline, overrides, force_rerun=force_rerun, stream_logs=stream, echo=echo)
     result = LoopResult(training)
-    model = layout.catalog.model(contract.model_name(layout))
+    model = layout.catalog.model(layout.name)
     result.model = model
     echo(f"serving {model} locally with the Azure ML inference server …")
     with online.deploy(layout, model, free_port()) as server:
@@ -90,7 +87,7 @@ def run_loop(
         result.collected = server.collect_dir
         echo(f"smoke test: {len(result.smoke_tests)} sample request(s) answered, predictions equal the model's own")
     settings = batch.BatchSettings.from_yaml(layout.batch_deployment)
-    for reference in PRODUCTION_BATCHES:
+    for reference in layout.definition.production_batches:
         asset = layout.catalog.data(reference)
         out = layout.state.batch / training.run_id / asset.name
         summary = batch.invoke(
@@ -102,17 +99,19 @@ def run_loop(
     return result
 
 
-def monitor_batches(layout: Layout, result: LoopResult, echo: Echo) -> None:
-    """Monitor each scored batch against the training data; the end-to-end proof of the sample data: the baseline
-    batch breaches nothing, the drifted one breaches data drift on exactly the features the drift manifest
-    (data/production/drift.json) says the generator drifted."""
-    manifest = json.loads(layout.drift_manifest.read_text())
-    for reference in PRODUCTION_BATCHES:
+def monitor_batches(layout: ModelLayout, result: LoopResult, echo: Echo) -> None:
+    """Monitor each scored batch against the training data. With a drift manifest (the sample data's), the run
+    also proves the monitor right: a batch breaches data drift on exactly the features the manifest says the
+    generator drifted, and the others on none."""
+    manifest = json.loads(layout.drift_manifest.read_text()) if layout.drift_manifest else None
+    for reference in layout.definition.production_batches:
         asset = layout.catalog.data(reference)
         window = monitor.batch_window(layout, asset.path, result.batch_outputs.get(asset.name), asset.name)
         outcome = monitor.run(layout, window)
         echo(outcome.summary())
         result.monitoring[asset.name] = outcome
+        if manifest is None:
+            continue
         drifted = set(outcome.breached_signals.get("data_drift", []))
         expected = set(manifest["drifted_features"]) if asset.path.name == manifest["drifted_file"] else set()
         if drifted != expected:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mlops import github
 from mlops.errors import MlopsError
-from mlops.project.layout import Layout
+from mlops.project.layout import Layout, ModelLayout
 from mlops.project.references import is_asset_ref
 from mlops.targets.local.tables import read_collected, read_table
 
@@ -47,27 +47,28 @@ def _asset_frame(layout: Layout, reference: str | None, what: str) -> pd.DataFra
 
 
 def run(
-    layout: Layout,
+    layout: ModelLayout,
     window: Window,
     *,
     config_path: Path | None = None,
     ground_truth: Path | None = None,
     history_dir: Path | None = None,
 ) -> Any:
-    """Run every signal of the monitor YAML on one window; writes report.json/html under
-    <state>/monitoring/<window>/<timestamp>/ and appends to the history the retrain rule reads."""
+    """Run every signal of the model's monitor YAML (or `config_path`) on one window; writes report.json/html under
+    <state>/monitoring/<model>/<window>/<timestamp>/ and appends to the model's history, which the retrain rule
+    reads."""
     from mlops.monitoring import load_config, reference_assets, run_monitor
 
     config_path = config_path or layout.monitor_config
     config = load_config(config_path)
     reference_ref, truth_ref = reference_assets(config)
-    reference = _asset_frame(layout, reference_ref, f"{config_path}: reference_data")
+    reference = _asset_frame(layout.project, reference_ref, f"{config_path}: reference_data")
     if reference is None:
         raise MlopsError(f"{config_path}: no signal names reference_data for the local monitor to compare against")
     truth = (
-        read_table(layout, ground_truth)
+        read_table(layout.project, ground_truth)
         if ground_truth
-        else _asset_frame(layout, truth_ref, f"{config_path}: ground truth")
+        else _asset_frame(layout.project, truth_ref, f"{config_path}: ground truth")
     )
     now = datetime.now(UTC)
     state = layout.state
@@ -77,8 +78,8 @@ def run(
         window.production,
         predictions=window.predictions,
         ground_truth=truth,
-        out_dir=state.monitoring / window.name / now.strftime("%Y%m%dT%H%M%S%f"),
-        history_dir=history_dir or state.monitor_history,
+        out_dir=state.monitoring / layout.name / window.name / now.strftime("%Y%m%dT%H%M%S%f"),
+        history_dir=history_dir or state.monitor_history / layout.name,
         window_name=window.name,
         timestamp=now,
     )

@@ -23,7 +23,7 @@ from typing import Any
 from mlops.errors import MlopsError
 from mlops.project import loaders
 from mlops.project.catalog import ModelRef
-from mlops.project.layout import Layout, StateDir
+from mlops.project.layout import ModelLayout, StateDir
 from mlops.targets.local.registry import materialize
 from mlops.targets.local.sandbox import sandbox_environment
 
@@ -87,13 +87,13 @@ class LocalServer:
         self.stop()
 
 
-def deploy(layout: Layout, model: ModelRef, port: int, deployment_file: Path | None = None) -> LocalServer:
+def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Path | None = None) -> LocalServer:
     """Serve `model` with the deployment YAML's scoring code and variables on 127.0.0.1:`port`, like a managed
-    online deployment (the twin of `targets.azure.online.OnlineRollout.deploy`)."""
+    online deployment (the twin of `targets.azure.online.OnlineRollout.deploy`). Default: the live deployment."""
     state = layout.state
-    deployment = Deployment.from_yaml(deployment_file or layout.default_online_deployment)
+    deployment = Deployment.from_yaml(deployment_file or layout.live_deployment)
     model_dir = materialize(state, model)
-    collect_dir = state.collected_for(deployment.endpoint, deployment.name)
+    collect_dir = state.collected_for(deployment.endpoint, deployment.name, model.name)
     log = state.serving / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = sandbox_environment(deployment.environment_variables, {"MLOPS_COLLECT_DIR": str(collect_dir)})
