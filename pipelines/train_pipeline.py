@@ -41,6 +41,7 @@ def train_pipeline(
     sensitive_feature: str,
     id_column: str,
     task: str,
+    positive_label: str,
     test_size: float,
     seed: int,
     estimator: str,
@@ -59,6 +60,7 @@ def train_pipeline(
         sensitive_feature=sensitive_feature,
         id_column=id_column,
         task=task,
+        positive_label=positive_label,
         test_size=test_size,
         seed=seed,
     )
@@ -68,6 +70,7 @@ def train_pipeline(
         numeric_features=numeric_features,
         categorical_features=categorical_features,
         task=task,
+        positive_label=positive_label,
         estimator=estimator,
         n_estimators=n_estimators,
         seed=seed,

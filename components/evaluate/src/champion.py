@@ -45,9 +45,11 @@ def score_champion(
     target: pd.Series,
     task: str,
     fallback_features: tuple[list[str], list[str]],
+    positive_label: Any = None,
     loader: Callable[[str, str], tuple[Any, dict[str, Any]]] = load_registered,
 ) -> ChampionResult:
-    """Metrics of the champion on the same test rows as the candidate."""
+    """Metrics of the champion on the same test rows as the candidate, with the candidate's positive class (binary):
+    a champion whose classes do not include it cannot be compared."""
     version = find_champion(client, model_name)
     if version is None:
         return ChampionResult()
@@ -63,7 +65,7 @@ def score_champion(
     categorical = list(metadata.get("categorical_features", fallback_features[1]))
     try:
         features = prepare_features(test, numeric, categorical, source="test data")
-        return ChampionResult(number, metrics=score_model(model, features, target, task))
+        return ChampionResult(number, metrics=score_model(model, features, target, task, positive_label))
     except Exception as exc:
         return ChampionResult(number, error=f"scoring the test split failed ({_one_line(exc)})")
 

@@ -20,9 +20,16 @@ from fairness import group_metrics
 from plots import classification_plots, regression_plots
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
-from tabular_common.metrics import predict, task_metrics
+from tabular_common.metrics import label_text, predict, task_metrics
 from tabular_common.registry import check_model_name
-from tabular_common.schema import TASKS, check_target, optional_name, prepare_features, require_columns
+from tabular_common.schema import (
+    TASKS,
+    check_sensitive_groups,
+    check_target,
+    optional_name,
+    prepare_features,
+    require_columns,
+)
 
 MAX_TAG_LENGTH = 4000  # Azure ML and MLflow both cap tag values (MLflow at 8000 characters)
 
@@ -39,7 +46,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--model_name", required=True, help="registered model to compare with")
     parser.add_argument("--sensitive_feature")
     parser.add_argument("--gate_mode", required=True, choices=gate.MODES)
-    parser.add_argument("--min_metric", type=float, required=True)
+    parser.add_argument("--min_metric", type=float, help="absent: the primary metric's default (gate.py)")
     parser.add_argument("--min_improvement", type=float, required=True)
     parser.add_argument("--evaluation", required=True, help="output folder")
     return parser
@@ -73,15 +80,30 @@ def candidate_metadata(model_folder: str, task: str, target_column: str) -> dict
     return metadata
 
 
+def positive_label_of(model: Any, metadata: dict[str, Any]) -> Any:
+    """The binary model's positive class: the MLmodel's `positive_label` (train_model records it), else — a model
+    saved before it was recorded — the class that sorts last. None for multiclass and regression."""
+    classes = list(getattr(model, "classes_", []))
+    if len(classes) != 2:
+        return None
+    recorded = metadata.get("positive_label")
+    if recorded is None:
+        return classes[-1]
+    texts = [label_text(label) for label in classes]
+    if label_text(recorded) not in texts:
+        raise DataError(f"model: positive_label {recorded!r} in the MLmodel metadata is not one of its classes {texts}")
+    return classes[texts.index(label_text(recorded))]
+
+
 def evaluate_candidate(
-    model: Any, features: pd.DataFrame, target: pd.Series, task: str, folder: Path
+    model: Any, features: pd.DataFrame, target: pd.Series, task: str, folder: Path, positive_label: Any = None
 ) -> tuple[dict[str, float], Any, list[Path]]:
     """(metrics, predictions, plot files) of the candidate on the test split."""
     predictions, proba = predict(model, features, task)
     classes = list(model.classes_) if task == "classification" else None
-    metrics = task_metrics(task, target, predictions, proba, classes)
+    metrics = task_metrics(task, target, predictions, proba, classes, positive_label)
     if task == "classification":
-        plots = classification_plots(target, predictions, proba, classes, folder)
+        plots = classification_plots(target, predictions, proba, classes, folder, positive_label)
     else:
         plots = regression_plots(target, predictions, folder)
     return metrics, predictions, plots
@@ -100,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     test = read_table(args.test_data)
     require_columns(test, [args.target_column, *([sensitive] if sensitive else [])], source)
     target = check_target(test[args.target_column], args.target_column, args.task, source, min_classes=1)
+    if sensitive:
+        check_sensitive_groups(test[sensitive], sensitive, source)
     features = prepare_features(test, numeric, categorical, source)
 
     import mlflow
@@ -109,18 +133,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     out = Path(args.evaluation)
     out.mkdir(parents=True, exist_ok=True)
     model = mlflow.sklearn.load_model(str(args.model))
-    metrics, predictions, _ = evaluate_candidate(model, features, target, args.task, out)
+    positive = positive_label_of(model, metadata)
+    metrics, predictions, _ = evaluate_candidate(model, features, target, args.task, out, positive)
 
     fairness = None
     if sensitive:
         classes = list(model.classes_) if args.task == "classification" else None
         fairness = {"sensitive_feature": sensitive} | group_metrics(
-            target, predictions, test[sensitive], args.task, classes
+            target, predictions, test[sensitive], args.task, classes, positive
         )
         _write_json(out / "fairness.json", fairness)
 
+    # The champion is scored with the candidate's positive class: both numbers must measure the same thing.
     champion: ChampionResult = score_champion(
-        mlflow.MlflowClient(), args.model_name, test, target, args.task, (numeric, categorical)
+        mlflow.MlflowClient(), args.model_name, test, target, args.task, (numeric, categorical), positive
     )
     decision = gate.decide(
         metrics,
@@ -133,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         champion_version=champion.version,
         champion_error=champion.error,
     )
+    if positive is not None:
+        decision["positive_label"] = _plain(positive)
     _write_json(out / "metrics.json", metrics)
     _write_json(out / "champion_metrics.json", champion.metrics)
     _write_json(out / "decision.json", decision)
@@ -166,8 +194,10 @@ def log_to_mlflow(
                 "model_name": args.model_name,
                 "primary_metric": args.primary_metric,
                 "gate_mode": args.gate_mode,
-                "min_metric": args.min_metric,
+                "min_metric": _tag(decision["min_metric"]),
+                "min_metric_source": decision["min_metric_source"],
                 "min_improvement": args.min_improvement,
+                "positive_label": _tag(decision.get("positive_label")),
                 "sensitive_feature": optional_name(args.sensitive_feature) or "none",
             }
         )
@@ -184,6 +214,10 @@ def log_to_mlflow(
             }
         )
         mlflow.log_artifacts(str(out), artifact_path="evaluation")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 def _tag(value: Any) -> str:

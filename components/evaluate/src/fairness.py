@@ -1,8 +1,10 @@
 """Per-group metrics over a sensitive feature, and the largest gap between groups.
 
 Classification: count, selection rate (share predicted as the positive class; binary only), accuracy and recall
-(of the positive class; macro recall for multiclass). Regression: count, mean prediction and mae. A metric that is
-undefined for a group (recall without positive rows) is null and left out of the gaps.
+(of the positive class — the model's `positive_label`; macro recall for multiclass). Regression: count, mean
+prediction and mae. A metric that is undefined for a group (recall without positive rows) is null and left out of
+the gaps. evaluate checks the groups first (`tabular_common.schema.check_sensitive_groups`: at most 20 groups of
+30 rows or more).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-MISSING_GROUP = "(missing)"
+from tabular_common.metrics import positive_index
+from tabular_common.schema import MISSING_GROUP
 
 
 def group_metrics(
@@ -22,6 +24,7 @@ def group_metrics(
     groups: pd.Series,
     task: str,
     classes: Sequence[Any] | None = None,
+    positive_label: Any = None,
 ) -> dict[str, Any]:
     """{"groups": {group: {...}}, "differences": {metric: max - min over groups}}."""
     from sklearn.metrics import mean_absolute_error, recall_score
@@ -30,7 +33,7 @@ def group_metrics(
     y_pred = np.asarray(y_pred)
     labels = groups.astype("str").fillna(MISSING_GROUP).to_numpy()
     binary = classes is not None and len(classes) == 2
-    positive = classes[1] if binary else None
+    positive = classes[positive_index(classes, positive_label)] if binary else None
     result: dict[str, dict[str, Any]] = {}
     for group in sorted(set(labels)):
         mask = labels == group

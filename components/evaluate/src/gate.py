@@ -1,10 +1,13 @@
 """The registration gate: a pure function from metrics to a decision.
 
 Checks
-  min_metric       the candidate's primary metric meets the threshold. For higher-is-better metrics the threshold
-                   is a floor (value >= min_metric). For lower-is-better metrics (mae, mse, rmse, log_loss) it is a
-                   ceiling (value <= min_metric), and 0 — the default, an error no real model reaches — means "no
-                   ceiling".
+  min_metric       the candidate's primary metric meets the threshold, a bound in the metric's own direction: for
+                   higher-is-better metrics a floor (value >= min_metric), for lower-is-better metrics (mae, mse,
+                   rmse, log_loss) a ceiling (value <= min_metric; 0, an error no real model reaches, means "no
+                   ceiling"). It must lie in the metric's range (roc_auc, accuracy, precision, recall, f1 in [0, 1];
+                   r2 <= 1; error metrics >= 0), else the configuration is refused. Not given: the metric's default
+                   (`DEFAULT_THRESHOLDS`: roc_auc 0.5 and r2 0, i.e. better than chance / than predicting the mean;
+                   no bound for the others), so a threshold meant for one metric never applies to another.
   min_improvement  when a champion exists, the candidate improves on it by at least min_improvement; improvement is
                    signed so that positive is better (candidate − champion, or champion − candidate for
                    lower-is-better metrics). A champion that could not be loaded or scored fails this check.
@@ -23,22 +26,43 @@ from collections.abc import Mapping
 from typing import Any
 
 from tabular_common.errors import DataError
-from tabular_common.metrics import higher_is_better, metric_names
+from tabular_common.metrics import (
+    DEFAULT_THRESHOLDS,
+    LOWER_IS_BETTER,
+    describe_range,
+    higher_is_better,
+    in_range,
+    metric_names,
+)
 
 MODES = ("enabled", "dry_run", "disabled")
 TOLERANCE = 1e-9  # float noise: 0.3 - 0.2 must count as an improvement of 0.1
 
 
-def check_config(task: str, primary_metric: str, mode: str, min_metric: float, min_improvement: float) -> None:
-    """Raise DataError for a gate configuration that cannot be evaluated."""
+def check_config(
+    task: str, primary_metric: str, mode: str, min_metric: float | None, min_improvement: float
+) -> float | None:
+    """Raise DataError for a gate configuration that cannot be evaluated; return the threshold the gate uses
+    (`min_metric`, or the primary metric's default when it is None)."""
     valid = metric_names(task)
     if primary_metric not in valid:
         raise DataError(f"primary_metric: '{primary_metric}' is not a {task} metric; valid: {', '.join(valid)}")
     if mode not in MODES:
         raise DataError(f"gate_mode: '{mode}' is not supported; expected one of {', '.join(MODES)}")
     for name, value in (("min_metric", min_metric), ("min_improvement", min_improvement)):
-        if not math.isfinite(value):
+        if value is not None and not math.isfinite(value):
             raise DataError(f"{name}: expected a finite number, got {value}")
+    if min_metric is None:
+        return DEFAULT_THRESHOLDS[primary_metric]
+    if not in_range(primary_metric, min_metric):
+        bound = "a floor" if higher_is_better(primary_metric) else "a ceiling"
+        raise DataError(
+            f"min_metric: {min_metric:g} is outside the range of {primary_metric} ({describe_range(primary_metric)}); "
+            f"min_metric is {bound} on primary_metric '{primary_metric}' (a floor for higher-is-better metrics, a "
+            f"ceiling for {', '.join(sorted(LOWER_IS_BETTER))}); give one for this metric or leave it out for the "
+            "metric's default"
+        )
+    return min_metric
 
 
 def decide(
@@ -48,7 +72,7 @@ def decide(
     task: str,
     primary_metric: str,
     mode: str = "enabled",
-    min_metric: float = 0.0,
+    min_metric: float | None = None,
     min_improvement: float = 0.0,
     champion_version: str | int | None = None,
     champion_error: str | None = None,
@@ -56,9 +80,10 @@ def decide(
     """The decision record written to decision.json.
 
     `champion_version` None means there is no champion; with `champion_error` set the champion exists but could
-    not be loaded or scored on the test split.
+    not be loaded or scored on the test split. `min_metric` None: the primary metric's default threshold.
     """
-    check_config(task, primary_metric, mode, min_metric, min_improvement)
+    threshold = check_config(task, primary_metric, mode, min_metric, min_improvement)
+    source = "input" if min_metric is not None else f"default for {primary_metric}"
     higher = higher_is_better(primary_metric)
     candidate_value = candidate.get(primary_metric)
     has_champion = champion_version is not None
@@ -69,7 +94,7 @@ def decide(
 
     checks: list[dict[str, Any]] = []
     if mode != "disabled":
-        checks.append(_threshold_check(primary_metric, candidate_value, min_metric, higher))
+        checks.append(_threshold_check(primary_metric, candidate_value, threshold, higher, source))
         checks.append(
             _improvement_check(
                 primary_metric,
@@ -104,7 +129,8 @@ def decide(
         "champion_version": None if champion_version is None else str(champion_version),
         "champion_value": champion_value,
         "improvement": improvement,
-        "min_metric": min_metric,
+        "min_metric": threshold,
+        "min_metric_source": source,
         "min_improvement": min_improvement,
         "checks": checks,
         "passed": passed,
@@ -114,18 +140,25 @@ def decide(
     }
 
 
-def _threshold_check(metric: str, value: float | None, threshold: float, higher: bool) -> dict[str, Any]:
+def _threshold_check(
+    metric: str, value: float | None, threshold: float | None, higher: bool, source: str
+) -> dict[str, Any]:
     name = "min_metric"
+    given = "" if source == "input" else f" ({source})"
     if value is None:
         return _check(name, False, f"candidate {metric} could not be computed on the test split")
+    if threshold is None:
+        return _check(name, True, f"no bound on {metric}{given}, candidate {value:.4f}")
     if higher:
         ok = value >= threshold - TOLERANCE
-        return _check(name, ok, f"candidate {metric} {value:.4f} {'>=' if ok else '<'} min_metric {threshold:g}")
+        return _check(name, ok, f"candidate {metric} {value:.4f} {'>=' if ok else '<'} min_metric {threshold:g}{given}")
     if threshold <= 0:
         return _check(name, True, f"no ceiling on {metric} (min_metric {threshold:g}), candidate {value:.4f}")
     ok = value <= threshold + TOLERANCE
     return _check(
-        name, ok, f"candidate {metric} {value:.4f} {'<=' if ok else '>'} ceiling {threshold:g} (lower is better)"
+        name,
+        ok,
+        f"candidate {metric} {value:.4f} {'<=' if ok else '>'} ceiling {threshold:g}{given} (lower is better)",
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tabular_common.metrics import positive_index
 
 
 def _pyplot() -> Any:
@@ -19,7 +20,12 @@ def _pyplot() -> Any:
 
 
 def classification_plots(
-    y_true: Any, y_pred: Any, proba: np.ndarray | None, classes: Sequence[Any], folder: Path
+    y_true: Any,
+    y_pred: Any,
+    proba: np.ndarray | None,
+    classes: Sequence[Any],
+    folder: Path,
+    positive_label: Any = None,
 ) -> list[Path]:
     """confusion_matrix.png, and roc_curve.png when probabilities exist and the test split has 2+ classes."""
     from sklearn.metrics import ConfusionMatrixDisplay, roc_curve
@@ -33,7 +39,7 @@ def classification_plots(
     y_true = np.asarray(y_true)
     if proba is not None and len(np.unique(y_true)) > 1:
         fig, ax = plt.subplots(figsize=(5, 4))
-        shown = [classes[1]] if len(classes) == 2 else list(classes)
+        shown = [classes[positive_index(classes, positive_label)]] if len(classes) == 2 else list(classes)
         for label in shown:
             column = list(classes).index(label)
             if not (y_true == label).any():

@@ -14,10 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import file_sha256, read_table, table_files, write_mltable
-from tabular_common.schema import TASKS, ColumnSpec, describe_columns, show_value, validate_frame
+from tabular_common.schema import (
+    TASKS,
+    ColumnSpec,
+    check_sensitive_groups,
+    describe_columns,
+    regression_hint,
+    resolve_positive_label,
+    show_value,
+    validate_frame,
+)
 
 TOP_VALUES = 20
 MIN_TEST_SIZE, MAX_TEST_SIZE = 0.05, 0.5
@@ -33,6 +43,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--task", required=True, choices=TASKS)
     parser.add_argument("--sensitive_feature")
     parser.add_argument("--id_column")
+    parser.add_argument("--positive_label", help="binary classification: the positive class")
     parser.add_argument("--test_size", type=float, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--train_data", required=True, help="output folder (MLTable)")
@@ -57,9 +68,12 @@ def split_frame(
     if spec.task == "classification":
         counts = frame[spec.target].value_counts()
         if counts.min() < 2:
+            hint = regression_hint(frame[spec.target], spec.target) or (
+                "; merge rare classes or drop their rows, or use task 'regression' if the target is a quantity"
+            )
             raise DataError(
                 f"target column '{spec.target}': class {show_value(counts.idxmin())} has only {counts.min()} row; "
-                "a stratified split needs at least 2 rows per class"
+                f"a stratified split needs at least 2 rows per class{hint}"
             )
         stratify = frame[spec.target]
     try:
@@ -170,21 +184,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     raw = read_table(args.raw_data)
     frame = validate_frame(raw, spec, source=str(args.raw_data))
+    classes = list(np.unique(frame[spec.target].to_numpy())) if spec.task == "classification" else []
+    positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
     train, test = split_frame(frame, spec, args.test_size, args.seed)
+    if spec.sensitive is not None:  # the fairness metrics are computed on the test split
+        check_sensitive_groups(test[spec.sensitive], spec.sensitive, f"{args.raw_data} (test split)")
     write_mltable(train, args.train_data)
     write_mltable(test, args.test_data)
     profile = build_profile(raw, frame, spec, describe_sources(args.raw_data), train, test, args.test_size, args.seed)
+    if positive is not None:
+        profile["target"]["positive_label"] = positive
     profile_file = Path(args.profile) / "profile.json"
     profile_file.parent.mkdir(parents=True, exist_ok=True)
     profile_file.write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
-    log_to_mlflow(spec, args, profile, profile_file)
+    log_to_mlflow(spec, args, profile, profile_file, positive)
     print(
         f"prep_data: {profile['rows']} rows x {profile['columns']} columns -> "
         f"train {len(train)}, test {len(test)} (seed {args.seed})"
     )
 
 
-def log_to_mlflow(spec: ColumnSpec, args: argparse.Namespace, profile: dict[str, Any], profile_file: Path) -> None:
+def log_to_mlflow(
+    spec: ColumnSpec, args: argparse.Namespace, profile: dict[str, Any], profile_file: Path, positive: Any
+) -> None:
     import mlflow
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -197,6 +219,7 @@ def log_to_mlflow(spec: ColumnSpec, args: argparse.Namespace, profile: dict[str,
                 "categorical_features": describe_columns(spec.categorical),
                 "sensitive_feature": spec.sensitive or "none",
                 "id_column": spec.id_column or "none",
+                "positive_label": "none" if positive is None else str(positive),
                 "test_size": args.test_size,
                 "seed": args.seed,
             }

@@ -14,9 +14,19 @@ import numpy as np
 import pandas as pd
 
 from tabular_common.errors import DataError
+from tabular_common.metrics import label_text
 
 TASKS = ("classification", "regression")
 _MAX_LISTED_COLUMNS = 30
+# Fairness metrics per group mean little on tiny groups, and a feature with many groups (a numeric column, an id)
+# is not a group at all: the data the metrics are computed on must have at most this many groups of this many rows.
+MAX_SENSITIVE_GROUPS = 20
+MIN_GROUP_ROWS = 30
+MISSING_GROUP = "(missing)"
+# A classification target with more distinct values than this, and more than this share of the rows distinct, looks
+# continuous (the monitor's rule for integers: categorical when distinct values / rows < 0.05).
+CONTINUOUS_MIN_DISTINCT = 20
+CONTINUOUS_MIN_DISTINCT_SHARE = 0.05
 
 
 def parse_columns(value: str | None, field: str) -> list[str]:
@@ -206,8 +216,8 @@ def check_target(series: pd.Series, name: str, task: str, source: str, min_class
         if not np.all(np.mod(series.to_numpy(), 1) == 0):
             example = series[np.mod(series.to_numpy(), 1) != 0].iloc[0]
             raise DataError(
-                f"{source}: classification target '{name}' has non-integer numbers (e.g. {example}); "
-                "use task 'regression' for a continuous target"
+                f"{source}: classification target '{name}' has non-integer numbers (e.g. {example}); it looks "
+                "continuous: use task 'regression' (e.g. --set inputs.task=regression inputs.primary_metric=r2)"
             )
         series = series.astype("int64")
     classes = series.unique()
@@ -217,6 +227,75 @@ def check_target(series: pd.Series, name: str, task: str, source: str, min_class
             f"({show_value(classes[0])})"
         )
     return series
+
+
+def looks_continuous(series: pd.Series) -> bool:
+    """A numeric target with many distinct values (more than 20, and 5% of the rows or more)."""
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or len(series) == 0:
+        return False
+    distinct = int(series.nunique(dropna=True))
+    return distinct > CONTINUOUS_MIN_DISTINCT and distinct / len(series) >= CONTINUOUS_MIN_DISTINCT_SHARE
+
+
+def regression_hint(series: pd.Series, name: str) -> str:
+    """For a classification error on `series`: the hint to use regression when the target looks continuous."""
+    if not looks_continuous(series):
+        return ""
+    return (
+        f"; target '{name}' has {series.nunique()} distinct values in {len(series)} rows and looks continuous: "
+        "use task 'regression' (e.g. --set inputs.task=regression inputs.primary_metric=r2)"
+    )
+
+
+def resolve_positive_label(classes: Sequence[object], given: str | None, task: str, target: str) -> object | None:
+    """The positive class of a binary classifier: the class `given` names (matched by text: "1" names 1), else the
+    class that sorts last (scikit-learn's `classes_[1]`). None for multiclass and regression, where giving one is an
+    error. `classes` sorted as scikit-learn sorts them (`np.unique`)."""
+    given = optional_name(given)
+    if task != "classification":
+        if given is not None:
+            raise DataError(
+                f"positive_label: '{given}' is given but task is '{task}'; a positive label applies to binary "
+                "classification only, leave it empty"
+            )
+        return None
+    labels = [value.item() if isinstance(value, np.generic) else value for value in classes]
+    shown = ", ".join(repr(label) for label in labels[:_MAX_LISTED_COLUMNS])
+    if len(labels) != 2:
+        if given is not None:
+            raise DataError(
+                f"positive_label: '{given}' is given but target '{target}' has {len(labels)} classes ({shown}); a "
+                "positive label applies to binary classification only, leave it empty"
+            )
+        return None
+    if given is None:
+        return labels[-1]
+    texts = [label_text(label) for label in labels]
+    if given not in texts:
+        raise DataError(f"positive_label: '{given}' is not one of the classes of target '{target}': {shown}")
+    return labels[texts.index(given)]
+
+
+def check_sensitive_groups(groups: pd.Series, name: str, source: str) -> None:
+    """At most MAX_SENSITIVE_GROUPS groups (nulls are a group) and MIN_GROUP_ROWS rows or more in each."""
+    counts = groups.astype("str").where(groups.notna(), MISSING_GROUP).value_counts()
+    hint = (
+        f"; bin it into a derived column with at most {MAX_SENSITIVE_GROUPS} groups of {MIN_GROUP_ROWS}+ rows each "
+        "(e.g. age -> age_band '<30', '30-49', '50+') in the data asset and name that column as sensitive_feature "
+        "(see components/README.md, 'Sensitive feature')"
+    )
+    if len(counts) > MAX_SENSITIVE_GROUPS:
+        raise DataError(
+            f"{source}: sensitive_feature '{name}' has {len(counts)} groups in {len(groups)} rows, more than "
+            f"{MAX_SENSITIVE_GROUPS}{hint}"
+        )
+    small = counts[counts < MIN_GROUP_ROWS]
+    if len(small):
+        listed = ", ".join(f"{group!r} ({int(count)})" for group, count in small.sort_values().head(5).items())
+        raise DataError(
+            f"{source}: sensitive_feature '{name}' has {len(small)} group(s) with fewer than {MIN_GROUP_ROWS} rows "
+            f"({listed}{', ...' if len(small) > 5 else ''}){hint}"
+        )
 
 
 def show_value(value: object) -> str:

@@ -20,7 +20,7 @@ from estimators import ESTIMATORS, HYPERPARAMETERS, SKOPS_TRUSTED_TYPES, build_e
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
 from tabular_common.metrics import score_model
-from tabular_common.schema import TASKS, ColumnSpec, describe_columns, validate_frame
+from tabular_common.schema import TASKS, ColumnSpec, describe_columns, resolve_positive_label, validate_frame
 
 # Written to the model's requirements.txt / conda.yaml instead of MLflow's inference, which loads the model in a
 # subprocess (seconds per save) and also picks up whatever else the interpreter has imported.
@@ -35,6 +35,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--numeric_features", required=True, help="comma-separated column names")
     parser.add_argument("--categorical_features", help="comma-separated column names")
     parser.add_argument("--task", required=True, choices=TASKS)
+    parser.add_argument("--positive_label", help="binary classification: the positive class")
     parser.add_argument("--estimator", required=True, choices=list(ESTIMATORS))
     for parameter in HYPERPARAMETERS:
         parser.add_argument(f"--{parameter.name}", type=parameter.type, required=not parameter.optional)
@@ -60,7 +61,11 @@ def model_requirements() -> list[str]:
     return [f"{name}=={package_metadata.version(name)}" for name in MODEL_REQUIREMENTS]
 
 
-def model_metadata(run_id: str, spec: ColumnSpec, estimator: str, pipeline: Any) -> dict[str, Any]:
+def model_metadata(
+    run_id: str, spec: ColumnSpec, estimator: str, pipeline: Any, positive_label: Any = None
+) -> dict[str, Any]:
+    """What scoring, evaluation and monitoring read from the MLmodel file. `positive_label` (binary
+    classification): the class whose probability is `probability` and whose precision/recall the metrics report."""
     meta: dict[str, Any] = {
         "training_run_id": run_id,
         "task": spec.task,
@@ -71,6 +76,8 @@ def model_metadata(run_id: str, spec: ColumnSpec, estimator: str, pipeline: Any)
     }
     if spec.task == "classification":
         meta["classes"] = [_plain(label) for label in pipeline.classes_]
+        if positive_label is not None:
+            meta["positive_label"] = _plain(positive_label)
     return meta
 
 
@@ -100,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     features, target = training_frame(args.train_data, spec)
     pipeline = build_pipeline(spec.numeric, spec.categorical, estimator)
     pipeline.fit(features, target)
-    metrics = {f"training_{name}": value for name, value in score_model(pipeline, features, target, spec.task).items()}
+    classes = list(pipeline.classes_) if spec.task == "classification" else []
+    positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
+    scores = score_model(pipeline, features, target, spec.task, positive)
+    metrics = {f"training_{name}": value for name, value in scores.items()}
 
     import mlflow
 
@@ -113,12 +123,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "target_column": spec.target,
                 "numeric_features": describe_columns(spec.numeric),
                 "categorical_features": describe_columns(spec.categorical),
+                "positive_label": "none" if positive is None else str(positive),
                 **used,
             }
         )
         mlflow.log_metrics({**metrics, "training_rows": len(features)})
         output = Path(args.model_output)
-        save_model(pipeline, features, output, model_metadata(run.info.run_id, spec, args.estimator, pipeline))
+        save_model(
+            pipeline, features, output, model_metadata(run.info.run_id, spec, args.estimator, pipeline, positive)
+        )
         mlflow.log_artifacts(str(output), artifact_path="model")
     summary = ", ".join(f"{name}={value:.4f}" for name, value in metrics.items())
     print(f"train_model: {args.estimator} ({spec.task}) on {len(features)} rows; {summary}")

@@ -43,7 +43,8 @@ def ok(result: subprocess.CompletedProcess) -> None:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory, make_frame, mlflow_store, run_component) -> Chain:
     root = tmp_path_factory.mktemp("chain")
-    make_frame().to_csv(root / "raw.csv", index=False)
+    # 400 rows: the 80-row test split gives each sex group the 30 rows a sensitive feature needs
+    make_frame(n=400).to_csv(root / "raw.csv", index=False)
     out = {name: root / name for name in ("train", "test", "profile", "model", "evaluation", "registration")}
     for folder in out.values():
         folder.mkdir()  # Azure ML and the executor hand a script empty, existing output folders
@@ -93,13 +94,13 @@ def load_json(path: Path):
 
 def test_prep_script(chain: Chain, mlflow_store) -> None:
     train, test = read_table(chain.outputs["train"]), read_table(chain.outputs["test"])
-    assert (len(train), len(test)) == (192, 48)
+    assert (len(train), len(test)) == (320, 80)
     assert list(train.columns) == ["patient_id", "sex", "plasma_glucose", "bmi", "age", "diabetic"]
     assert (chain.outputs["train"] / "MLTable").is_file() and (chain.outputs["test"] / "data.parquet").is_file()
     profile = load_json(chain.outputs["profile"] / "profile.json")
-    assert profile["sources"][0]["file"] == "raw.csv" and profile["split"]["test_rows"] == 48
+    assert profile["sources"][0]["file"] == "raw.csv" and profile["split"]["test_rows"] == 80
     run = mlflow_store.client().get_run(chain.runs["prep"])
-    assert run.data.metrics["rows"] == 240 and run.data.metrics["train_rows"] == 192
+    assert run.data.metrics["rows"] == 400 and run.data.metrics["train_rows"] == 320
     assert 0 < run.data.metrics["missing_value_rate"] < 0.01
     assert run.data.params["test_size"] == "0.2" and run.data.params["seed"] == "42"
     assert run.data.params["numeric_features"] == "plasma_glucose,bmi,age"
@@ -120,6 +121,7 @@ def test_train_script(chain: Chain, mlflow_store) -> None:
         "target_column": "diabetic",
         "numeric_features": "plasma_glucose,bmi,age",
         "categorical_features": "sex",
+        "positive_label": "1",
         "c": "0.5",
         "max_iter": "1000",
         "seed": "42",
@@ -309,7 +311,7 @@ def test_regression_in_process(tmp_path: Path, make_frame, inprocess_mlflow, mod
     import prep
     import train
 
-    make_frame(task="regression").to_parquet(tmp_path / "raw.parquet", index=False)
+    make_frame(n=400, task="regression").to_parquet(tmp_path / "raw.parquet", index=False)
     out = {name: tmp_path / name for name in ("train", "test", "profile", "model", "evaluation")}
     common = {"target_column": "progression", **FEATURES, "task": "regression"}
     inprocess_mlflow("prep")

@@ -47,7 +47,19 @@ CASES = [
         (False, False, False),
         "log_loss 0.4000 > ceiling 0.3",
     ),
-    ("lower is better: 0 means no ceiling", {"primary_metric": "log_loss"}, (True, True, True), "no ceiling"),
+    (
+        "lower is better: 0 means no ceiling",
+        {"primary_metric": "log_loss", "min_metric": 0},
+        (True, True, True),
+        "no ceiling",
+    ),
+    ("lower is better: no default bound", {"primary_metric": "log_loss"}, (True, True, True), "no bound on log_loss"),
+    (
+        "roc_auc default: better than chance",
+        {"candidate": {"roc_auc": 0.45}},
+        (False, False, False),
+        "min_metric 0.5 (default for roc_auc)",
+    ),
     (
         "dry_run: failing checks reported, not enforced",
         {"mode": "dry_run", "champion": BETTER_CHAMPION, "champion_version": 3},
@@ -98,6 +110,7 @@ def test_decision_record_shape() -> None:
         "champion_value",
         "improvement",
         "min_metric",
+        "min_metric_source",
         "min_improvement",
         "checks",
         "passed",
