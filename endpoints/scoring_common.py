@@ -8,9 +8,12 @@ score.py puts that root on sys.path to import it. Like the scripts, it may use o
 The probability rule (also in endpoints/README.md), the same for a response, the collected outputs and a batch
 output row:
 
-- binary model: `probability` = P(positive class), the second of the model's classes (`classes_[1]`, e.g. 1 for
-  0/1 labels), the class the training metrics treat as positive;
-- multiclass model: `probability` = P(predicted class), plus `probability_<class>` = P(class) for every class;
+- binary model: `probability` = P(positive class): the `positive_label` of the MLmodel metadata (train_model
+  records the pipeline's `positive_label` input, or the class that sorts last when none was given), the class the
+  training metrics and the monitor treat as positive; a model saved without it: the class that sorts last
+  (`classes_[1]`, e.g. 1 for 0/1 labels);
+- multiclass model: `probability` = P(predicted class), plus `probability_<class>` = P(class) for every class, in
+  the order of the model's classes (online: `probabilities` rows in the order of `classes`);
 - a model without `predict_proba` (regression): no probability.
 
 The prediction is the class of highest probability (what a scikit-learn classifier's `predict` returns), computed
@@ -48,6 +51,11 @@ def model_identity(model_dir: Path) -> tuple[str, str]:
     return os.environ.get("MODEL_NAME", "unknown"), os.environ.get("MODEL_VERSION", "unknown")
 
 
+def positive_label(metadata: dict[str, Any] | None) -> Any:
+    """The positive class the MLmodel metadata records (None: not recorded, the class that sorts last)."""
+    return (metadata or {}).get("positive_label")
+
+
 @dataclass(frozen=True)
 class Scores:
     """A model's answer for some rows: predictions, and for a classifier its classes and class probabilities."""
@@ -55,6 +63,14 @@ class Scores:
     predictions: np.ndarray
     classes: list[Any] | None = None
     proba: np.ndarray | None = None  # rows x classes, rounded to DECIMALS
+    positive: int | None = None  # binary: the column of the positive class in `classes` (None: the last)
+
+    @property
+    def positive_class(self) -> Any:
+        """A binary model's positive class (None for multiclass and regression)."""
+        if self.classes is None or len(self.classes) != 2:
+            return None
+        return self.classes[-1 if self.positive is None else self.positive]
 
     def columns(self) -> dict[str, np.ndarray]:
         """`prediction` and the probability columns of the rule, one value per row."""
@@ -62,7 +78,7 @@ class Scores:
         if self.proba is None or self.classes is None:
             return columns
         if len(self.classes) == 2:
-            columns[PROBABILITY] = self.proba[:, 1]
+            columns[PROBABILITY] = self.proba[:, -1 if self.positive is None else self.positive]
             return columns
         columns[PROBABILITY] = self.proba.max(axis=1)
         for index, label in enumerate(self.classes):
@@ -70,13 +86,35 @@ class Scores:
         return columns
 
 
-def score(model: Any, features: Any) -> Scores:
-    """Score a fitted scikit-learn model (an MLflow model loaded with mlflow.sklearn)."""
+def score(model: Any, features: Any, positive: Any = None) -> Scores:
+    """Score a fitted scikit-learn model (an MLflow model loaded with mlflow.sklearn); `positive`: the binary
+    model's positive class (`positive_label(metadata)`), None for the class that sorts last."""
     if not hasattr(model, "predict_proba"):
         return Scores(np.asarray(model.predict(features)))
     proba = np.asarray(model.predict_proba(features), dtype="float64")
     classes = np.asarray(model.classes_)
-    return Scores(classes[proba.argmax(axis=1)], [plain(c) for c in classes], proba.round(DECIMALS))
+    labels = [plain(c) for c in classes]
+    return Scores(classes[proba.argmax(axis=1)], labels, proba.round(DECIMALS), positive_column(labels, positive))
+
+
+def positive_column(classes: list[Any], positive: Any) -> int | None:
+    """The column of the positive class of a binary model (None for multiclass), matched by text ("1" is 1)."""
+    if len(classes) != 2:
+        return None
+    if positive is None:
+        return len(classes) - 1
+    texts = [label_text(c) for c in classes]
+    if label_text(positive) not in texts:
+        raise RuntimeError(f"the model's positive_label {positive!r} is not one of its classes {texts}")
+    return texts.index(label_text(positive))
+
+
+def label_text(value: Any) -> str:
+    """A class label as text (what a column name `probability_<class>` and the positive label are matched on)."""
+    value = plain(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def plain(value: Any) -> Any:

@@ -19,18 +19,21 @@ import pandas as pd
 
 # The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scoring_common import find_model_dir, model_identity, score
+from scoring_common import find_model_dir, model_identity, positive_label, score
 
 model = None
 features: list[str] = []
 model_name, model_version = "unknown", "unknown"
 id_column: str | None = None
+positive: object = None  # a binary model's positive class (MLmodel metadata), None: the class that sorts last
 
 
 def init() -> None:
-    global model, features, model_name, model_version, id_column
+    global model, features, model_name, model_version, id_column, positive
     model_dir = find_model_dir(Path(os.environ["AZUREML_MODEL_DIR"]))
-    signature = mlflow.models.Model.load(str(model_dir)).signature
+    mlmodel = mlflow.models.Model.load(str(model_dir))
+    positive = positive_label(mlmodel.metadata)
+    signature = mlmodel.signature
     if signature is None:
         raise RuntimeError(f"{model_dir}: the MLflow model has no signature; cannot tell which columns to score")
     features = list(signature.inputs.input_names())
@@ -58,7 +61,7 @@ def score_file(path: Path) -> pd.DataFrame:
     result = pd.DataFrame(index=frame.index)
     if id_column:
         result[id_column] = frame[id_column]
-    for name, values in score(model, rows).columns().items():
+    for name, values in score(model, rows, positive).columns().items():
         result[name] = values
     result["model_name"] = model_name
     result["model_version"] = model_version

@@ -33,7 +33,7 @@ from azureml.contrib.services.aml_response import AMLResponse
 
 # The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scoring_common import Scores, find_model_dir, model_identity, plain, score
+from scoring_common import Scores, find_model_dir, model_identity, plain, positive_label, score
 
 logger = logging.getLogger("score")
 
@@ -57,6 +57,7 @@ class ScoringService:
             raise RuntimeError(f"{model_dir}: the MLflow model has no signature to validate requests against")
         self.columns = {spec.name: (spec.type.name, spec.required) for spec in mlmodel.signature.inputs}
         self.model = mlflow.sklearn.load_model(str(model_dir))
+        self.positive = positive_label(mlmodel.metadata)
         self.name, self.version = model_identity(model_dir)
         self.max_rows = max_rows
         self.id_column = id_column or None
@@ -111,17 +112,20 @@ class ScoringService:
         return pd.DataFrame(features)
 
     def predict(self, features: pd.DataFrame) -> Scores:
-        return score(self.model, features)
+        return score(self.model, features, self.positive)
 
 
 def answer(scores: Scores) -> dict[str, Any]:
     """The response's prediction part: per row the prediction and, for a classifier, the probability of every
-    class (in the order of `classes`) and `probability` by the shared rule."""
+    class (in the order of `classes`) and `probability` by the shared rule (of `positive_label` for a binary
+    model, of the predicted class for a multiclass one)."""
     body: dict[str, Any] = {"predictions": [plain(v) for v in scores.predictions]}
     if scores.proba is not None:
         body["classes"] = scores.classes
         body["probabilities"] = scores.proba.tolist()
         body["probability"] = scores.columns()["probability"].tolist()
+        if scores.positive_class is not None:
+            body["positive_label"] = scores.positive_class
     return body
 
 
