@@ -39,14 +39,28 @@ def test_string_labels_use_the_second_class_as_positive() -> None:
     assert "roc_auc" not in result  # no probabilities given
 
 
-def test_multiclass_metrics_are_weighted_and_roc_auc_is_ovr() -> None:
+def test_multiclass_metrics_are_macro_averaged_and_roc_auc_is_ovr() -> None:
+    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
     rng = np.random.default_rng(0)
     x = rng.normal(size=(150, 2))
     y = np.digitize(x[:, 0], [-0.5, 0.5])
     model = LogisticRegression().fit(x, y)
     result = score_model(model, x, y, "classification")
     assert set(result) == set(CLASSIFICATION_METRICS)
+    predicted = model.predict(x)
+    assert result["precision"] == pytest.approx(precision_score(y, predicted, average="macro"))
+    assert result["recall"] == pytest.approx(recall_score(y, predicted, average="macro"))
+    assert result["f1"] == pytest.approx(f1_score(y, predicted, average="macro"))
+    assert result["roc_auc"] == pytest.approx(roc_auc_score(y, model.predict_proba(x), multi_class="ovr"))
     assert 0.8 < result["roc_auc"] <= 1.0
+
+
+def test_a_positive_label_that_sorts_first() -> None:
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+    result = classification_metrics(["no", "no", "yes"], ["no", "yes", "yes"], proba, ["no", "yes"], "no")
+    assert result["precision"] == pytest.approx(1.0) and result["recall"] == pytest.approx(0.5)
+    assert result["roc_auc"] == pytest.approx(1.0)  # P(no) ranks both "no" rows above the "yes" row
 
 
 def test_roc_auc_is_left_out_when_the_test_split_has_one_class() -> None:

@@ -68,10 +68,16 @@ def labels(kind: str) -> np.ndarray:
     signal = frame["x1"] + 0.5 * frame["x2"]
     if kind == "binary":
         return (signal > 0).astype("int64").to_numpy()
+    if kind == "binary-strings":
+        return np.where(signal > 0, "yes", "no")
     return np.select([signal < -0.5, signal > 0.5], ["low", "high"], "mid")
 
 
-@pytest.fixture(scope="module", params=["binary", "multiclass"])
+# The positive label train_model records in the MLmodel metadata: "no" sorts first, so it is not the default.
+POSITIVE = {"binary": None, "binary-strings": "no", "multiclass": None}
+
+
+@pytest.fixture(scope="module", params=list(POSITIVE))
 def deployed(request, tmp_path_factory) -> SimpleNamespace:
     """A model saved where Azure mounts it, with AZUREML_MODEL_DIR set and both scripts initialised."""
     import mlflow.sklearn
@@ -80,7 +86,8 @@ def deployed(request, tmp_path_factory) -> SimpleNamespace:
     model, features = fit(labels(request.param))
     root = tmp_path_factory.mktemp(request.param)
     version_dir = root / "azureml-models" / f"toy-{request.param}" / "3"
-    mlflow.sklearn.save_model(model, str(version_dir / "model"), signature=infer_signature(features))
+    metadata = {"positive_label": POSITIVE[request.param]} if POSITIVE[request.param] else None
+    mlflow.sklearn.save_model(model, str(version_dir / "model"), signature=infer_signature(features), metadata=metadata)
     data = root / "rows.csv"
     rows().to_csv(data, index=False)
     settings = {
@@ -121,6 +128,17 @@ def test_the_rule_for_binary_and_multiclass(scoring_common) -> None:
     assert list(regression) == ["prediction"]
 
 
+def test_a_recorded_positive_label_picks_the_probability_column(scoring_common) -> None:
+    proba = np.array([[0.9, 0.1], [0.3, 0.7]])
+    scores = scoring_common.Scores(np.array(["no", "yes"]), ["no", "yes"], proba, positive=0)
+    assert scores.positive_class == "no"
+    assert scores.columns()["probability"].tolist() == [0.9, 0.3]
+    assert scoring_common.positive_column([0, 1], "0") == 0  # matched by text, as a pipeline input arrives
+    assert scoring_common.positive_column(["a", "b", "c"], None) is None
+    with pytest.raises(RuntimeError, match="positive_label 'maybe' is not one of its classes"):
+        scoring_common.positive_column(["no", "yes"], "maybe")
+
+
 def test_score_predicts_the_most_probable_class_and_rounds(scoring_common) -> None:
     model, features = fit(labels("multiclass"))
     scores = scoring_common.score(model, features)
@@ -143,10 +161,14 @@ def test_online_and_batch_give_the_same_numbers_for_the_same_rows(deployed) -> N
     assert answer["ids"] == batch["record_id"].tolist() == frame["record_id"].tolist()
     proba = np.array(answer["probabilities"])
     assert answer["classes"] == [c.item() if hasattr(c, "item") else c for c in deployed.model.classes_]
-    if deployed.kind == "binary":
-        assert answer["probability"] == proba[:, 1].tolist()
+    if deployed.kind.startswith("binary"):
+        # P(positive class): the recorded positive_label, else the class that sorts last
+        positive = POSITIVE[deployed.kind] or answer["classes"][-1]
+        assert answer["positive_label"] == positive
+        assert answer["probability"] == proba[:, answer["classes"].index(positive)].tolist()
         assert not [c for c in batch.columns if c.startswith("probability_")]
     else:
+        assert "positive_label" not in answer
         assert answer["probability"] == proba.max(axis=1).tolist()
         for index, label in enumerate(answer["classes"]):
             assert batch[f"probability_{label}"].tolist() == proba[:, index].tolist()
