@@ -7,6 +7,7 @@ diabetes (a continuous target)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -50,13 +51,22 @@ def load_json(path: Path):
 
 @pytest.fixture(scope="module")
 def scoring_common() -> ModuleType:
-    sys.path.insert(0, str(ENDPOINTS))
-    try:
-        import scoring_common
+    """endpoints/scoring_common.py, the code both scoring scripts share."""
+    spec = importlib.util.spec_from_file_location("scoring_common_semantics", ENDPOINTS / "scoring_common.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
 
-        return scoring_common
-    finally:
-        sys.path.remove(str(ENDPOINTS))
+
+def prep_error(tmp_path: Path, run_component, frame: pd.DataFrame, **inputs: str) -> str:
+    """Run prep as a subprocess on `frame`; it must exit 2 with one `error:` line, which is returned."""
+    frame.to_csv(tmp_path / "raw.csv", index=False)
+    outputs = {"train_data": tmp_path / "a", "test_data": tmp_path / "b", "profile": tmp_path / "c"}
+    result = run_component("prep", command_args("prep", raw_data=tmp_path / "raw.csv", **inputs, **outputs))
+    assert result.returncode == 2, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    return line
 
 
 def run_chain(
@@ -205,22 +215,15 @@ def test_positive_label_refused(classes, given, task, message) -> None:
 
 def test_prep_refuses_an_unknown_positive_label_with_exit_2(tmp_path: Path, run_component) -> None:
     frame, features = cancer()
-    frame.to_csv(tmp_path / "raw.csv", index=False)
-    args = command_args(
-        "prep",
-        raw_data=tmp_path / "raw.csv",
+    line = prep_error(
+        tmp_path,
+        run_component,
+        frame,
         target_column="diagnosis",
         numeric_features=",".join(features),
         positive_label="1",
-        train_data=tmp_path / "a",
-        test_data=tmp_path / "b",
-        profile=tmp_path / "c",
     )
-    result = run_component("prep", args)
-    assert result.returncode == 2
-    assert "error: positive_label: '1' is not one of the classes of target 'diagnosis': 'benign', 'malignant'" in (
-        result.stderr
-    )
+    assert line == "error: positive_label: '1' is not one of the classes of target 'diagnosis': 'benign', 'malignant'"
 
 
 # --- gate thresholds ----------------------------------------------------------------------------------------------
@@ -281,20 +284,8 @@ def test_evaluate_refuses_an_out_of_range_threshold_with_exit_2(tmp_path: Path, 
 
 def test_a_numeric_sensitive_feature_is_refused_with_a_hint_to_bin_it(tmp_path: Path, run_component) -> None:
     frame, features = cancer()
-    frame.to_csv(tmp_path / "raw.csv", index=False)
-    args = command_args(
-        "prep",
-        raw_data=tmp_path / "raw.csv",
-        target_column="diagnosis",
-        numeric_features=",".join(features[1:]),
-        sensitive_feature="mean_radius",
-        train_data=tmp_path / "a",
-        test_data=tmp_path / "b",
-        profile=tmp_path / "c",
-    )
-    result = run_component("prep", args)
-    assert result.returncode == 2
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    inputs = {"target_column": "diagnosis", "numeric_features": ",".join(features[1:])}
+    line = prep_error(tmp_path, run_component, frame, **inputs, sensitive_feature="mean_radius")
     assert "sensitive_feature 'mean_radius' has" in line and "groups in 114 rows, more than 20" in line
     assert "bin it into a derived column" in line and "components/README.md" in line
 
@@ -319,20 +310,8 @@ def test_classification_on_a_continuous_target_hints_regression(tmp_path: Path, 
 
     frame = load_diabetes(as_frame=True).frame
     assert looks_continuous(frame["target"])
-    frame.to_csv(tmp_path / "raw.csv", index=False)
-    args = command_args(
-        "prep",
-        raw_data=tmp_path / "raw.csv",
-        target_column="target",
-        numeric_features="age,bmi,bp",
-        task="classification",
-        train_data=tmp_path / "a",
-        test_data=tmp_path / "b",
-        profile=tmp_path / "c",
-    )
-    result = run_component("prep", args)
-    assert result.returncode == 2
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    inputs = {"target_column": "target", "numeric_features": "age,bmi,bp", "task": "classification"}
+    line = prep_error(tmp_path, run_component, frame, **inputs)
     assert "has only 1 row" in line
     assert "distinct values in 442 rows and looks continuous: use task 'regression'" in line
 
