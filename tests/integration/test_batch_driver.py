@@ -104,6 +104,21 @@ def test_error_threshold_minus_one_ignores_all_failures(settings, model_dir, mix
     assert (summary.failed, summary.rows) == (1, 200)
 
 
+@pytest.mark.parametrize(
+    "content",
+    ["patient_id,bmi\n", "", "not,the,columns\n1,2,3\n"],
+    ids=["header only", "empty file", "missing columns"],
+)
+def test_a_batch_that_scores_nothing_fails_and_writes_nothing(settings, model_dir, tmp_path, content):
+    """Within the error threshold Azure's job would succeed with an empty file; here it fails, with no output."""
+    source = tmp_path / "in.csv"
+    source.write_text(content)
+    tolerant = dataclasses.replace(settings, max_retries=0, error_threshold=-1)
+    with pytest.raises(StepFailed, match="no row was scored; no output written"):
+        batch.invoke(tolerant, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+
+
 def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model_dir, tmp_path):
     code = tmp_path / "code"
     code.mkdir()

@@ -125,3 +125,14 @@ def test_mlops_run_prints_the_summary(runs, capsys, monkeypatch):
     assert "monitoring (diabetes-production-baseline): no breach; report " in out
     drifted = json.loads(Path("data/production/drift.json").read_text())["drifted_features"]
     assert f"monitoring (diabetes-production-drifted): data_drift: {', '.join(drifted)};" in out
+
+
+def test_pipeline_run_prints_the_metrics_and_the_gates_verdict(runs, capsys, monkeypatch):
+    """A declined candidate is a successful run (exit 0), but its output says it was declined and why."""
+    results, _ = runs
+    monkeypatch.setenv("MLOPS_HOME", str(results["better"].state.root))
+    assert main(["pipeline", "run", "pipelines/train.yml"]) == 0
+    out = capsys.readouterr().out
+    assert "metrics (test split): accuracy" in out
+    assert "gate (enabled): " in out
+    assert "not registered: the gate said no" in out

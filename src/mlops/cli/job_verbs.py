@@ -28,8 +28,11 @@ def submit(args: argparse.Namespace) -> int:
     if args.wait:
         raise MlopsError("--wait goes with --target azure (a local run always runs to the end)")
     from mlops.targets.local import jobs
+    from mlops.targets.local.loop import training_summary
 
     run = jobs.submit(args.file, args.overrides, force_rerun=args.force_rerun, stream_logs=args.stream)
     for name, path in run.outputs.items():
         print(f"  output {name}: {path}")
+    # The metrics and the gate's verdict: a declined candidate is a successful run, but it must read as a decline.
+    print(training_summary(run.outputs, run.state.root, run.run_dir))
     return EXIT_OK

@@ -201,6 +201,9 @@ def invoke(
                 summary.render() + f"\n  {summary.failed} failed mini batch(es) exceed error_threshold "
                 f"{settings.error_threshold}; no output written; worker log {log_file}"
             )
+        if summary.rows == 0:
+            # Azure's job would "succeed" with an empty file; a batch that scored nothing is a failure here.
+            raise StepFailed(summary.render() + f"\n  no row was scored; no output written; worker log {log_file}")
         if settings.output_action == "append_row":
             summary.output = _append_rows(parts, Path(scratch), output_dir / settings.output_file_name)
     echo(summary.render())
