@@ -153,7 +153,7 @@ def test_signals_needing_outputs_are_skipped_without_them(runs: dict[str, Monito
 def test_history_and_retrain_decision(runs: dict[str, MonitorResult]) -> None:
     assert not runs["drifted"].retrain.retrain  # 1 of 2 windows
     assert runs["drifted-again"].retrain.retrain  # 2 of the last 3, latest included
-    entries = read_history(runs["baseline"].history_file.parent, "diabetes_model_monitoring")
+    entries = read_history(runs["baseline"].history_file.parent, "diabetes_classifier_monitoring")
     assert [e["window"] for e in entries] == ["baseline", "drifted", "drifted-again"]
     assert entries[1]["breached_signals"]["data_drift"]
     assert "Retrain: YES" in runs["drifted-again"].summary()
