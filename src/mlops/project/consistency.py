@@ -136,6 +136,9 @@ def _monitor_facts(model: ModelLayout, owner: Any) -> Iterator[tuple[Copy, list[
     file, definition = model.monitor_config, model.definition
     if "model" in (monitor.get("tags") or {}):
         yield owner("name"), [Copy(file, "tags.model", str(monitor["tags"]["model"]))]
+    label = (monitor.get("properties") or {}).get("mlops.positive_label")
+    if label is not None:
+        yield owner("positive_label"), [Copy(file, "properties.mlops.positive_label", str(label))]
     create = monitor.get("create_monitor") or {}
     target = create.get("monitoring_target") or {}
     if "ml_task" in target:
