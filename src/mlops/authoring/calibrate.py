@@ -37,7 +37,7 @@ def calibrated(signal: SignalConfig, result: SignalResult, ml_task: str) -> Any:
     worst = _worst_values(result)
 
     def adjust(column_type: str | None, metric: str, threshold: float) -> float:
-        seen = worst.get((column_type, metric), worst.get((None, metric)))
+        seen = worst.get((column_type, metric))  # per feature type, or (None, metric) for a whole-signal metric
         if seen is None or metric in P_VALUE_TESTS:
             return threshold
         direction = _direction(result, metric)
@@ -66,7 +66,6 @@ def _worst_values(result: SignalResult) -> dict[tuple[str | None, str], float]:
             key = (feature.column_type, metric.metric)
             pick = max if metric.direction == ABOVE else min
             worst[key] = pick(worst.get(key, metric.value), metric.value)
-            worst[(None, metric.metric)] = pick(worst.get((None, metric.metric), metric.value), metric.value)
     return worst
 
 

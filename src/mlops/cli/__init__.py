@@ -11,12 +11,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mlops.cli import azure_verbs, batch_verbs, job_verbs, monitor_verbs, online_verbs, run_verbs, validate_verbs
+from mlops.cli import (
+    azure_verbs,
+    batch_verbs,
+    init_verbs,
+    job_verbs,
+    monitor_verbs,
+    online_verbs,
+    run_verbs,
+    validate_verbs,
+)
 from mlops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, SharedFlags
 from mlops.errors import MlopsError, StepFailed
 
 # In the order `mlops --help` lists them.
-VERB_MODULES = (run_verbs, job_verbs, validate_verbs, online_verbs, batch_verbs, monitor_verbs, azure_verbs)
+VERB_MODULES = (run_verbs, init_verbs, job_verbs, validate_verbs, online_verbs, batch_verbs, monitor_verbs, azure_verbs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -106,7 +106,7 @@ def monitor_batches(layout: ModelLayout, result: LoopResult, echo: Echo) -> None
     manifest = json.loads(layout.drift_manifest.read_text()) if layout.drift_manifest else None
     for reference in layout.definition.production_batches:
         asset = layout.catalog.data(reference)
-        window = monitor.batch_window(layout, asset.path, result.batch_outputs.get(asset.name), asset.name)
+        window = monitor.batch_window(layout.project, asset.path, result.batch_outputs.get(asset.name), asset.name)
         outcome = monitor.run(layout, window)
         echo(outcome.summary())
         result.monitoring[asset.name] = outcome
