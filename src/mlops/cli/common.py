@@ -37,6 +37,11 @@ class SharedFlags:
             "--wait", action="store_true", help="azure: stream the job and exit non-zero if it fails"
         )
 
+        self.model_name = argparse.ArgumentParser(add_help=False)
+        self.model_name.add_argument(
+            "--model", help="the model definition models/NAME.yml (default: the project's only model)"
+        )
+
         self.model = argparse.ArgumentParser(add_help=False)
         self.model.add_argument(
             "--model",

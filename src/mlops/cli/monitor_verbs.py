@@ -12,10 +12,9 @@ from mlops.errors import MlopsError
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     monitor = verbs.add_parser(
         "monitor",
-        parents=[flags.target],
+        parents=[flags.target, flags.model_name],
         help="model monitoring: local drift/quality/performance, or the Azure monitor",
     )
-    monitor.add_argument("--model", help="the model definition models/NAME.yml (default: the project's only model)")
     monitor.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
     monitor.add_argument(
         "--collected",

@@ -10,10 +10,9 @@ from mlops.cli.common import EXIT_OK, SharedFlags, model_layout
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     run = verbs.add_parser(
         "run",
-        parents=[flags.run],
+        parents=[flags.run, flags.model_name],
         help="train, serve, batch-score and monitor one model locally, then print a summary",
     )
-    run.add_argument("--model", help="the model definition models/NAME.yml (default: the project's only model)")
     run.set_defaults(func=run_loop)
 
 
