@@ -12,6 +12,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-from-lock
 # check-jsonschema and zizmor (make workflow-check) live in their own venv too, rebuilt the same way.
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-from-lock
+# copier (the project generator, copier.yml; its render tests run in make test) lives in .venv-copier, the same way.
+COPIER_STAMP := .venv-copier/.installed-from-lock
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	rm -rf $(VENV)
@@ -24,7 +26,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 run: $(STAMP)  ## train on the sample data locally, then print a summary
 	$(BIN)/mlops run
 
-test: lint infra-check workflow-check  ## lint, the offline infrastructure and workflow checks, then the full test suite
+test: lint infra-check workflow-check $(COPIER_STAMP)  ## lint, the offline infrastructure and workflow checks, then the full test suite
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Tool venvs (.venv-checkov, .venv-tools) each install their own lock, requirements/<tool>-lock.txt: their pins
