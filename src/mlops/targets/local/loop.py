@@ -1,9 +1,10 @@
-"""`mlops run`: the whole loop on the local target, on the sample data.
+"""`mlops run`: the whole loop on the local target, for one model (the sample model by default).
 
-train (pipelines/train.yml) -> serve the champion with the Azure inference server on 127.0.0.1 -> smoke-test it
-with the sample requests (no errors; predictions equal the model's own `predict`) -> batch-score the production
-batches with the batch deployment's script -> monitor both batches against the training data (the drifted one
-must breach on exactly the drifted features) -> say where everything is.
+train (the model's pipeline) -> serve its champion with the Azure inference server on 127.0.0.1 -> smoke-test it
+with the sample requests (no errors; predictions equal the model's own `predict`) -> batch-score the model's
+production batches with its batch deployment's script -> monitor each against the training data (with a drift
+manifest, as the sample has, the drifted batch must breach on exactly the drifted features) -> say where
+everything is.
 """
 
 from __future__ import annotations

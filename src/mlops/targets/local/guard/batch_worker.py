@@ -1,5 +1,5 @@
-"""One scoring worker of the local batch driver (mlops.batch). Runs WITHOUT the project package, like Azure's
-batch runtime: it imports the deployment's scoring script, calls init() once, then run(mini_batch) for each
+"""One scoring worker of the local batch driver (mlops.targets.local.batch). Runs WITHOUT the project package,
+like Azure's batch runtime: it imports the deployment's scoring script, calls init() once, then run(mini_batch) for each
 request read from stdin (one JSON line: {"files": [...], "out": path}) and answers one JSON line on stdout.
 
 Started as `python batch_worker.py CODE_DIR SCORING_SCRIPT`; stdout carries only the protocol, the script's own
