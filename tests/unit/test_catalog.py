@@ -89,3 +89,20 @@ def test_repo_data_assets_resolve(repo_root):
     training = Layout(repo_root).catalog.data("azureml:diabetes-training:1")
     assert training.type == "mltable"
     assert (training.path / "MLTable").is_file()
+
+
+def test_the_default_model_is_the_only_one_or_the_one_marked_default(repo_root, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    sample = (repo_root / "models" / "diabetes-classifier.yml").read_text()
+    (models / "diabetes-classifier.yml").write_text(sample)
+    assert Layout(tmp_path).model().name == "diabetes-classifier"
+    other = sample.replace("name: diabetes-classifier", "name: other").replace("default: true", "default: false")
+    (models / "other.yml").write_text(other)
+    assert Layout(tmp_path).model().name == "diabetes-classifier"  # two models: the one marked default
+    assert Layout(tmp_path).model("other").name == "other"
+    (models / "diabetes-classifier.yml").write_text(sample.replace("default: true", "default: false"))
+    with pytest.raises(
+        MlopsError, match=r"name the model with --model NAME \(defined: diabetes-classifier, other; none"
+    ):
+        Layout(tmp_path).model()

@@ -115,10 +115,14 @@ class Layout:
         """The definition named `name`; without a name, the project's only model."""
         files = self.model_files()
         if name is None:
-            if len(files) != 1:
-                names = ", ".join(f.stem for f in files) or "none"
-                raise MlopsError(f"{self.models}: name the model with --model NAME (defined: {names})")
-            return load_model_definition(files[0])
+            if len(files) == 1:
+                return load_model_definition(files[0])
+            defaults = [d for d in map(load_model_definition, files) if d.default]
+            if len(defaults) == 1:
+                return defaults[0]
+            names = ", ".join(f.stem for f in files) or "none"
+            why = "several say default: true" if defaults else "none says default: true"
+            raise MlopsError(f"{self.models}: name the model with --model NAME (defined: {names}; {why})")
         file = self.models / f"{name}.yml"
         if not file.is_file():
             names = ", ".join(f.stem for f in files) or "none"

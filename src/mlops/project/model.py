@@ -51,6 +51,8 @@ class ModelDefinition:
     production_batches: list[str] = field(default_factory=list)
     ground_truth: str | None = None
     drift_manifest: str | None = None
+    # The project's default model: the one verbs without --model use when there are several.
+    default: bool = False
 
     @property
     def features(self) -> list[str]:
@@ -93,6 +95,8 @@ def _check(model: ModelDefinition) -> None:
     where = model.source
     if model.task not in TASKS:
         raise MlopsError(f"{where}: task: expected one of {', '.join(TASKS)}, got {model.task!r}")
+    if not isinstance(model.default, bool):
+        raise MlopsError(f"{where}: default: expected true or false, got {model.default!r}")
     if model.source.stem != model.name:
         raise MlopsError(f"{where}: name: '{model.name}' must equal the file name ({model.source.stem})")
     overlap = set(model.numeric_features) & set(model.categorical_features)

@@ -272,6 +272,7 @@ def _context(
     performance = bool(definition.ground_truth) and definition.task == "classification"
     return {
         "name": name,
+        "default": definition.default,
         "task": definition.task,
         "target": definition.target,
         "positive_label": definition.positive_label,
