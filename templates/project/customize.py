@@ -101,6 +101,8 @@ def project_edits(root: Path, project_name: str, prefix: str, region: str) -> li
             )
         )
     edits.append(Edit("infra/azureml/registry.yml", r"^(\s*(?:- )?location: )[a-z0-9]+$", rf"\g<1>{region}", 2))
+    # The monitor's `tags.project` is rendered from pyproject's name (templates/model/), so it follows the rename.
+    edits.append(Edit("monitoring/monitor.yml", r"^(  project: )[A-Za-z0-9_.-]+$", rf"\g<1>{project_name}"))
     return edits
 
 

@@ -165,6 +165,8 @@ def test_a_render_with_a_model_validates_and_passes_the_workflow_contract(templa
     assert "rg-acme1-dev" in (project / "infra" / "README.md").read_text()
     assert "az group create -n rg-acme1-dev -l swedencentral" in (project / "docs" / "github-actions.md").read_text()
     assert "location: swedencentral" in (project / "infra" / "azureml" / "registry.yml").read_text()
+    assert f"  project: churn-{kind}\n" in (project / "monitoring" / "monitor.yml").read_text()
+    assert not (project / "tests" / "contract" / "test_project_template.py").exists()  # a render is no template
     answers_file = (project / ".copier-answers.yml").read_text()
     assert "resource_prefix: acme1" in answers_file and f"model_name: {case['name']}" in answers_file
     assert not (project / "copier.yml").exists()
@@ -217,6 +219,7 @@ def test_a_drifted_template_fails_loudly_and_writes_nothing(tmp_path):
         "infra/README.md",
         "docs/github-actions.md",
         "infra/azureml/registry.yml",
+        "monitoring/monitor.yml",
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, tmp_path / name)
