@@ -45,6 +45,11 @@ class StateDir:
         return self.root / "cache"
 
     @property
+    def registry_lock(self) -> Path:
+        """The file lock every local champion change holds (register_model, mlops promote): one writer at a time."""
+        return self.root / "registry.lock"
+
+    @property
     def serving(self) -> Path:
         return self.root / "serving"
 

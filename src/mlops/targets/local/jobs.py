@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import shutil
 import subprocess
 import sys
@@ -267,6 +269,10 @@ class _RunContext:
                 "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
                 "MLFLOW_EXPERIMENT_ID": self.experiment_id,
                 "MLFLOW_RUN_ID": child_run_id,
+                # Read by the components' tabular_common: the registry lock to hold while changing the champion,
+                # and the engine to outlive (a step whose `mlops` died must not go on to touch the registry).
+                "MLOPS_REGISTRY_LOCK": str(self.state.registry_lock),
+                "MLOPS_ENGINE_PID": str(os.getpid()),
                 "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
             }
         )
@@ -310,7 +316,7 @@ def check_parameter(step: str, name: str, port: Any, value: Any) -> str:
     if kind == "integer":
         try:
             number = int(float(text)) if float(text).is_integer() else None
-        except ValueError:
+        except (ValueError, OverflowError):
             number = None
         if number is None:
             raise MlopsError(f"{where}: expected an integer, got {text!r}")
@@ -320,6 +326,8 @@ def check_parameter(step: str, name: str, port: Any, value: Any) -> str:
             number = float(text)
         except ValueError as exc:
             raise MlopsError(f"{where}: expected a number, got {text!r}") from exc
+        if not math.isfinite(number):
+            raise MlopsError(f"{where}: expected a finite number, got {text!r}")
     elif kind == "boolean":
         if text.lower() not in ("true", "false"):
             raise MlopsError(f"{where}: expected true or false, got {text!r}")
