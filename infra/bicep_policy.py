@@ -10,6 +10,10 @@ checkov cannot see because it does not evaluate parameters.
 check can ask "with enableNetworkIsolation = true, what publicNetworkAccess does the storage account get?".
 Anything else evaluates to UNKNOWN. pycep-parser writes a reference to a parameter and a string literal the same
 way ("x"); a string that names a parameter or variable in scope is read as the reference.
+
+The security switches (SECURE_VALUES, SETTINGS) are listed once here: which resource property each one controls,
+the value prod must resolve to and the value dev keeps. `parameter_file_problems` evaluates a .bicepparam file
+against that list, so prod.bicepparam cannot drift back to a dev value without a failing test naming the setting.
 """
 
 from __future__ import annotations
@@ -33,7 +37,27 @@ ALLOWED_PREVIEW_API_VERSIONS = {
     ("Microsoft.Insights/diagnosticSettings", "2021-05-01-preview"): "no GA version for resource diagnostic settings",
 }
 
-PRIVATE_DNS_ZONES = {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
+WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
+COMPUTE = "Microsoft.MachineLearningServices/workspaces/computes"
+STORAGE = "Microsoft.Storage/storageAccounts"
+APP_INSIGHTS = "Microsoft.Insights/components"
+LOG_ANALYTICS = "Microsoft.OperationalInsights/workspaces"
+MONITOR_SCOPE = "Microsoft.Insights/privateLinkScopes"
+PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
+
+# Private DNS zones of the client virtual network, as written in the templates (the blob zone is written with
+# environment() so it follows the cloud; compared unevaluated): the workspace's endpoint (group amlworkspace) and
+# the Azure Monitor Private Link Scope's (group azuremonitor).
+PRIVATE_DNS_ZONES = {
+    "privatelink.api.azureml.ms",
+    "privatelink.notebooks.azure.net",
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
+    "privatelink.blob.${environment().suffixes.storage}",
+}
+PRIVATE_ENDPOINT_GROUPS = {"amlworkspace", "azuremonitor"}
 
 
 class _Unknown:
@@ -90,6 +114,25 @@ def parse_bicepparam_values(text: str) -> dict[str, str]:
         if match:
             values[match.group(1)] = match.group(2)
     return values
+
+
+def bicepparam_literal(raw: str) -> Any:
+    """A value as written in a .bicepparam file, as Python: true -> True, 'text' -> 'text', 4 -> 4; UNKNOWN for
+    anything else (objects, arrays, expressions), which the checks then treat as not the expected value."""
+    if raw in ("true", "false"):
+        return raw == "true"
+    if re.fullmatch(r"-?\d+", raw):
+        return int(raw)
+    match = re.fullmatch(r"'((?:[^'\\]|\\.)*)'", raw)
+    return match.group(1).replace("\\'", "'") if match else UNKNOWN
+
+
+def branches(expr: Any) -> list[Any]:
+    """Every value a `cond ? a : b` expression can take (nested ones too); the expression itself otherwise."""
+    if dig(expr, "operator", "type") == "conditional":
+        operands = expr["operator"]["operands"]
+        return branches(operands.get("true_value")) + branches(operands.get("false_value"))
+    return [expr]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -302,16 +345,20 @@ def storage_problems(template: dict[str, Any]) -> list[str]:
 
 
 def managed_identity_problems(template: dict[str, Any]) -> list[str]:
-    """The workspace and every compute cluster run as a system-assigned managed identity."""
+    """The workspace runs as a system-assigned identity (Azure ML then manages its role assignments); every compute
+    cluster runs as a managed identity, system- or user-assigned, in every branch of its `identity` expression."""
     problems: list[str] = []
-    targets = dict(resources(template, "Microsoft.MachineLearningServices/workspaces"))
-    for name, resource in resources(template, "Microsoft.MachineLearningServices/workspaces/computes").items():
-        if dig(body(resource), "properties", "computeType") == "AmlCompute":
-            targets[name] = resource
-    for name, resource in targets.items():
+    for name, resource in resources(template, WORKSPACE).items():
         identity_type = dig(body(resource), "identity", "type")
         if not (isinstance(identity_type, str) and "SystemAssigned" in identity_type):
             problems.append(f"{name}: identity.type is {identity_type!r}, expected a SystemAssigned identity")
+    for name, resource in resources(template, COMPUTE).items():
+        if dig(body(resource), "properties", "computeType") != "AmlCompute":
+            continue
+        for identity in branches(dig(body(resource), "identity")):
+            identity_type = dig(identity, "type")
+            if identity_type not in ("SystemAssigned", "UserAssigned"):
+                problems.append(f"{name}: identity.type is {identity_type!r}, expected SystemAssigned or UserAssigned")
     return problems
 
 
@@ -422,40 +469,214 @@ def network_isolation_problems(deployment: Deployment, isolated: bool) -> list[s
     for module, res in find_module(d, "Microsoft.MachineLearningServices/workspaces/computes"):
         inner = dig(d.resource(module, res), "properties", "properties") or {}
         expect(f"compute {res}", inner.get("enableNodePublicIp"), not isolated, "enableNodePublicIp")
-    endpoints = find_module(d, "Microsoft.Network/privateEndpoints")
+    endpoints = find_module(d, PRIVATE_ENDPOINT)
     zones = find_module(d, "Microsoft.Network/privateDnsZones")
     if not endpoints or not zones:
         problems.append("no private endpoint or private DNS zone module")
     for module, _ in endpoints + zones + find_module(d, "Microsoft.Network/virtualNetworks"):
         expect(f"module {module}", d.module_deployed(module), isolated, "deployed")
-    for module, res in endpoints:
-        groups = [
-            group
-            for conn in dig(d.resource(module, res), "properties", "privateLinkServiceConnections") or []
-            for group in dig(conn, "properties", "groupIds") or []
-        ]
-        if "amlworkspace" not in groups:
-            problems.append(f"private endpoint {res}: groupIds {groups} lack 'amlworkspace'")
-    for module, _ in zones[:1]:
-        names = set(d.module_scope(module).lookup("privateDnsZoneNames") or [])
-        if names != PRIVATE_DNS_ZONES:
-            problems.append(f"module {module}: private DNS zones {sorted(names)} != {sorted(PRIVATE_DNS_ZONES)}")
+    groups = {
+        group
+        for module, res in endpoints
+        for conn in dig(d.resource(module, res), "properties", "privateLinkServiceConnections") or []
+        for group in dig(conn, "properties", "groupIds") or []
+    }
+    if groups != PRIVATE_ENDPOINT_GROUPS:
+        problems.append(f"private endpoints: groupIds {sorted(groups)} != {sorted(PRIVATE_ENDPOINT_GROUPS)}")
+    names = {
+        name
+        for module in dict(zones)
+        for name in dig(d.module_scope(module).template, "variables", "privateDnsZoneNames", "value") or []
+    }
+    if names != PRIVATE_DNS_ZONES:
+        problems.append(f"private DNS zones {sorted(names)} != {sorted(PRIVATE_DNS_ZONES)}")
     return problems
 
 
 def shared_key_problems(deployment: Deployment, allow_shared_key: bool) -> list[str]:
-    """allowStorageSharedKeyAccess=false refuses keys on the account and switches Azure ML to identity access."""
-    problems: list[str] = []
-    d = deployment.with_values(allowStorageSharedKeyAccess=allow_shared_key)
-    where = f"shared keys={allow_shared_key}"
-    for module, res in find_module(d, "Microsoft.Storage/storageAccounts"):
-        actual = dig(d.resource(module, res), "properties", "allowSharedKeyAccess")
-        _expect(problems, f"{where}: storage {res}", actual, allow_shared_key, "allowSharedKeyAccess")
-    for module, res in find_module(d, "Microsoft.MachineLearningServices/workspaces"):
-        actual = dig(d.resource(module, res), "properties", "systemDatastoresAuthMode")
-        expected = "AccessKey" if allow_shared_key else "Identity"
-        _expect(problems, f"{where}: workspace {res}", actual, expected, "systemDatastoresAuthMode")
+    """allowStorageSharedKeyAccess=false refuses keys on the account, switches Azure ML to identity access and gives
+    the cluster a user-assigned identity."""
+    return switch_problems(deployment, "allowStorageSharedKeyAccess", allow_shared_key)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The security switches: what each resolves to in dev and in prod (infra/README.md, "Dev and prod")
+# ---------------------------------------------------------------------------------------------------------------
+
+# The value of each switch that prod.bicepparam must set; main.bicep's defaults are the dev (open) values.
+SECURE_VALUES: dict[str, Any] = {
+    "enableNetworkIsolation": True,
+    "allowStorageSharedKeyAccess": False,
+    "allowAppInsightsLocalAuth": False,
+    "monitorPublicNetworkAccessForIngestion": "Disabled",
+    "monitorPublicNetworkAccessForQuery": "Disabled",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One resource property a switch controls, with the value it must take in prod (secure) and in dev (open).
+    `path` None means "is the resource deployed"; `compute_type` narrows computes to clusters or instances."""
+
+    parameter: str
+    resource_type: str
+    path: tuple[str, ...] | None
+    secure: Any
+    open: Any
+    compute_type: str | None = None
+
+    @property
+    def key(self) -> str:
+        return "deployed" if self.path is None else ".".join(self.path)
+
+
+SETTINGS = (
+    Setting("enableNetworkIsolation", WORKSPACE, ("properties", "publicNetworkAccess"), "Disabled", "Enabled"),
+    Setting("enableNetworkIsolation", STORAGE, ("properties", "publicNetworkAccess"), "Disabled", "Enabled"),
+    Setting("enableNetworkIsolation", MONITOR_SCOPE, None, True, False),
+    Setting("allowStorageSharedKeyAccess", STORAGE, ("properties", "allowSharedKeyAccess"), False, True),
+    Setting(
+        "allowStorageSharedKeyAccess", WORKSPACE, ("properties", "systemDatastoresAuthMode"), "Identity", "AccessKey"
+    ),
+    Setting(
+        "allowStorageSharedKeyAccess", COMPUTE, ("identity", "type"), "UserAssigned", "SystemAssigned", "AmlCompute"
+    ),
+    Setting("allowAppInsightsLocalAuth", APP_INSIGHTS, ("properties", "DisableLocalAuth"), True, False),
+    *(
+        Setting(
+            f"monitorPublicNetworkAccessFor{kind}",
+            type_,
+            ("properties", f"publicNetworkAccessFor{kind}"),
+            "Disabled",
+            "Enabled",
+        )
+        for kind in ("Ingestion", "Query")
+        for type_ in (APP_INSIGHTS, LOG_ANALYTICS)
+    ),
+)
+
+LABELS = {
+    WORKSPACE: "workspace",
+    COMPUTE: "cluster",
+    STORAGE: "storage",
+    APP_INSIGHTS: "application insights",
+    LOG_ANALYTICS: "log analytics",
+    MONITOR_SCOPE: "monitor private link scope",
+}
+
+
+def resolve_settings(deployment: Deployment, values: dict[str, Any]) -> list[tuple[Setting, str, Any]]:
+    """(setting, which resource, the value it resolves to) for every setting, with `values` set (e.g. a .bicepparam
+    file); a setting that finds no resource resolves to UNKNOWN, so a check on it fails instead of passing vacuously."""
+    d = deployment.with_values(**values)
+    resolved = []
+    for setting in SETTINGS:
+        found = 0
+        for module, res in find_module(d, setting.resource_type):
+            config = d.resource(module, res)
+            if setting.compute_type and dig(config, "properties", "computeType") != setting.compute_type:
+                continue
+            if setting.path is None:
+                deployed = d.module_deployed(module), d.resource_deployed(module, res)
+                actual = UNKNOWN if UNKNOWN in deployed else all(deployed)
+            else:
+                actual = dig(config, *setting.path)
+            resolved.append((setting, f"{LABELS[setting.resource_type]} {res}", actual))
+            found += 1
+        if not found:
+            resolved.append((setting, f"no {LABELS[setting.resource_type]}", UNKNOWN))
+    return resolved
+
+
+def _mismatch(actual: Any, expected: Any) -> bool:
+    return actual != expected or type(actual) is not type(expected)
+
+
+def switch_problems(deployment: Deployment, parameter: str, value: Any) -> list[str]:
+    """With one switch set, every property it controls takes its secure or its open value."""
+    secure = value == SECURE_VALUES[parameter]
+    problems = []
+    for setting, where, actual in resolve_settings(deployment, {parameter: value}):
+        expected = setting.secure if secure else setting.open
+        if setting.parameter == parameter and _mismatch(actual, expected):
+            problems.append(f"{parameter}={value!r}: {where}: {setting.key} is {actual!r}, expected {expected!r}")
     return problems
+
+
+def _bicep(value: Any) -> str:
+    """A value as a .bicepparam file writes it."""
+    return str(value).lower() if isinstance(value, bool) else f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def parameter_file_values(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """(values as written, values as Python) of a .bicepparam file."""
+    raw = parse_bicepparam_values(path.read_text(encoding="utf-8"))
+    return raw, {name: bicepparam_literal(text) for name, text in raw.items()}
+
+
+def parameter_file_problems(deployment: Deployment, path: Path, secure: bool) -> list[str]:
+    """What a parameter file gets wrong: with secure=True (prod), every switch must be set in the file (not left to
+    main.bicep's dev default) and every property it controls must resolve to its secure value; with secure=False
+    (dev), to its open value. Either way, monitoring without public access needs network isolation (the private link
+    scope is its only way in). Each problem names the file and the switch."""
+    raw, values = parameter_file_values(path)
+    problems = []
+    if secure:
+        problems += [
+            f"{path.name}: {name} is not set; main.bicep's default is the dev value, prod must set {_bicep(value)}"
+            for name, value in SECURE_VALUES.items()
+            if name not in raw
+        ]
+    for setting, where, actual in resolve_settings(deployment, values):
+        expected = setting.secure if secure else setting.open
+        if _mismatch(actual, expected):
+            written = raw.get(setting.parameter, "(not set)")
+            problems.append(
+                f"{path.name}: {setting.parameter} = {written} leaves {where} {setting.key} {actual!r}, "
+                f"expected {expected!r}"
+            )
+    scope = deployment.with_values(**values).scope
+    if scope.lookup("enableNetworkIsolation") is not True:
+        for name in ("monitorPublicNetworkAccessForIngestion", "monitorPublicNetworkAccessForQuery"):
+            if scope.lookup(name) == "Disabled":
+                problems.append(
+                    f"{path.name}: {name} = 'Disabled' needs enableNetworkIsolation = true: without the virtual "
+                    "network there is no Azure Monitor Private Link Scope, so nothing could reach the data"
+                )
+    return problems
+
+
+def monitor_private_link_problems(deployment: Deployment) -> list[str]:
+    """The Azure Monitor Private Link Scope holds the template's Log Analytics workspace and Application Insights
+    component, and lets the network reach nothing else (PrivateOnly)."""
+    problems: list[str] = []
+    d = deployment.with_values(enableNetworkIsolation=True)
+    scopes = find_module(d, MONITOR_SCOPE)
+    if not scopes:
+        return ["no Azure Monitor Private Link Scope"]
+    for module, res in scopes:
+        modes = dig(d.resource(module, res), "properties", "accessModeSettings") or {}
+        for key in ("ingestionAccessMode", "queryAccessMode"):
+            _expect(problems, f"monitor private link scope {res}", modes.get(key), "PrivateOnly", key)
+        template = d.module_scope(module).template
+        linked = dig(template, "variables", "scopedResourceIds", "value") or []
+        params = body(d.main["modules"][module]).get("params") or {}
+        sources = {_output_of(params.get(name)) for name in linked}
+        wanted = {symbol for type_ in (LOG_ANALYTICS, APP_INSIGHTS) for symbol, _ in find_module(d, type_)}
+        if sources != wanted:
+            problems.append(
+                f"module {module}: scoped resources come from {sorted(map(str, sources))}, not {sorted(wanted)}"
+            )
+    return problems
+
+
+def _output_of(expr: Any) -> str | None:
+    """`logAnalytics.outputs.id` -> 'logAnalytics' (the module whose output a parameter is given)."""
+    operands = dig(expr, "operator", "operands") or {}
+    inner = dig(operands.get("operand_2"), "operator", "operands") or {}
+    if dig(expr, "operator", "type") == "property_accessor" and inner.get("operand_1") == "outputs":
+        return operands.get("operand_1")
+    return None
 
 
 def ci_role_problems(deployment: Deployment) -> list[str]:
@@ -488,7 +709,9 @@ def compute_twin_problems(
     """infra/azureml/compute-*.yml (the `az ml compute create` twins) equal the Bicep defaults."""
     problems: list[str] = []
     cluster_name = deployment.scope.lookup("computeClusterName")
-    cluster = dig(deployment.resource("computeCluster", "cluster"), "properties", "properties") or {}
+    cluster_config = deployment.resource("computeCluster", "cluster")
+    cluster = dig(cluster_config, "properties", "properties") or {}
+    identities = {"SystemAssigned": "system_assigned", "UserAssigned": "user_assigned"}
     scale = cluster.get("scaleSettings", {})
     tiers = {"dedicated": "Dedicated", "low_priority": "LowPriority"}
     idle = cluster_yaml.get("idle_time_before_scale_down")
@@ -499,7 +722,11 @@ def compute_twin_problems(
         ("max_instances", cluster_yaml.get("max_instances"), scale.get("maxNodeCount")),
         ("idle_time_before_scale_down", f"PT{idle}S", scale.get("nodeIdleTimeBeforeScaleDown")),
         ("tier", tiers.get(cluster_yaml.get("tier")), cluster.get("vmPriority")),
-        ("identity.type", dig(cluster_yaml, "identity", "type"), "system_assigned"),
+        (
+            "identity.type",
+            dig(cluster_yaml, "identity", "type"),
+            identities.get(dig(cluster_config, "identity", "type")),
+        ),
     ):
         if yaml_value != bicep_value:
             problems.append(f"compute-cluster.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
@@ -518,4 +745,30 @@ def compute_twin_problems(
     ):
         if yaml_value != bicep_value:
             problems.append(f"compute-instance.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
+    return problems
+
+
+def workspace_twin_problems(workspace_yaml: dict[str, Any], deployment: Deployment) -> list[str]:
+    """infra/azureml/workspace.yml (the `az ml workspace create` twin) equals the workspace Bicep deploys with
+    main.bicep's defaults (the dev settings). The CLI writes enum values in lower case."""
+    problems: list[str] = []
+    workspace = deployment.resource("workspace", "workspace")
+    props = workspace.get("properties", {})
+    for key, yaml_value, bicep_value in (
+        ("name", workspace_yaml.get("name"), deployment.scope.lookup("names").get("workspace")),
+        ("display_name", workspace_yaml.get("display_name"), props.get("friendlyName")),
+        ("public_network_access", workspace_yaml.get("public_network_access"), props.get("publicNetworkAccess")),
+        (
+            "managed_network.isolation_mode",
+            dig(workspace_yaml, "managed_network", "isolation_mode"),
+            dig(props, "managedNetwork", "isolationMode"),
+        ),
+        (
+            "system_datastores_auth_mode",
+            workspace_yaml.get("system_datastores_auth_mode"),
+            props.get("systemDatastoresAuthMode"),
+        ),
+    ):
+        if str(yaml_value).lower() != str(bicep_value).lower():
+            problems.append(f"workspace.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
     return problems

@@ -4,8 +4,13 @@ using 'main.bicep'
 
 param prefix = 'mlops'
 param environment = 'dev'
+
+// Security switches, open on purpose (infra/README.md, "Dev and prod", says why and what prod sets instead).
 param enableNetworkIsolation = false
 param allowStorageSharedKeyAccess = true
+param allowAppInsightsLocalAuth = true
+param monitorPublicNetworkAccessForIngestion = 'Enabled'
+param monitorPublicNetworkAccessForQuery = 'Enabled'
 
 // Object ID of the GitHub OIDC service principal (az ad sp show --id <app-id> --query id -o tsv); empty: none.
 param ciPrincipalId = ''

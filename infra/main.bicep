@@ -35,11 +35,32 @@ param tags object = {}
 // Security switches
 // ---------------------------------------------------------------------------------------------------------------
 
-@description('true (prod): no public endpoints on the workspace, storage, key vault and registry; managed virtual network with approved outbound only; a private endpoint for the workspace in a virtual network created here.')
+// Each switch defaults to the dev value (reachable from laptops and GitHub-hosted runners); prod.bicepparam sets the
+// secure value of every one, and tests/contract/test_infra.py checks what prod resolves to. infra/README.md has the
+// dev/prod table and what each secure value costs.
+
+@description('true (prod): no public endpoints on the workspace, storage, key vault and registry; managed virtual network with approved outbound only; a virtual network created here with private endpoints for the workspace and for an Azure Monitor Private Link Scope.')
 param enableNetworkIsolation bool = false
 
-@description('false: the storage account refuses shared keys and Azure ML uses Microsoft Entra ID for its datastores. Azure ML documents this as preview with gaps (see infra/README.md), so it is opt-in.')
+@description('false (prod): the storage account refuses shared keys and SAS; Azure ML reaches its system datastores with Microsoft Entra ID (systemDatastoresAuthMode Identity) and the compute cluster runs as a user-assigned identity. Azure ML documents this as preview (see infra/README.md).')
 param allowStorageSharedKeyAccess bool = true
+
+@description('false (prod): Application Insights accepts only Microsoft Entra ID authenticated telemetry, not an instrumentation key (connection string) alone.')
+param allowAppInsightsLocalAuth bool = true
+
+@description('Disabled (prod): Application Insights and Log Analytics accept telemetry only through the Azure Monitor Private Link Scope, so it needs enableNetworkIsolation. Diagnostic settings are not affected.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param monitorPublicNetworkAccessForIngestion string = 'Enabled'
+
+@description('Disabled (prod): Application Insights and Log Analytics answer queries (portal, workbooks, APIs) only through the Azure Monitor Private Link Scope, i.e. from inside the virtual network; needs enableNetworkIsolation.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param monitorPublicNetworkAccessForQuery string = 'Enabled'
 
 @description('Object ID of the CI service principal that has the GitHub OIDC federated credential; empty: no CI role assignments.')
 param ciPrincipalId string = ''
@@ -149,6 +170,9 @@ var names = {
   computeInstance: take('ci-${baseName}-${nameSuffix}', 24)
   vnet: 'vnet-${baseName}'
   workspacePrivateEndpoint: 'pe-mlw-${baseName}'
+  clusterIdentity: 'id-${baseName}-cluster'
+  monitorPrivateLinkScope: 'ampls-${baseName}'
+  monitorPrivateEndpoint: 'pe-ampls-${baseName}'
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,6 +187,8 @@ module logAnalytics 'modules/log-analytics.bicep' = {
     tags: allTags
     retentionInDays: logAnalyticsRetentionInDays
     dailyQuotaGb: logAnalyticsDailyQuotaGb
+    publicNetworkAccessForIngestion: monitorPublicNetworkAccessForIngestion
+    publicNetworkAccessForQuery: monitorPublicNetworkAccessForQuery
   }
 }
 
@@ -173,6 +199,9 @@ module appInsights 'modules/app-insights.bicep' = {
     location: location
     tags: allTags
     logAnalyticsWorkspaceId: logAnalytics.outputs.id
+    disableLocalAuth: !allowAppInsightsLocalAuth
+    publicNetworkAccessForIngestion: monitorPublicNetworkAccessForIngestion
+    publicNetworkAccessForQuery: monitorPublicNetworkAccessForQuery
   }
 }
 
@@ -254,6 +283,20 @@ module workspacePrivateEndpoint 'modules/private-endpoint.bicep' = if (enableNet
   }
 }
 
+module monitorPrivateLink 'modules/monitor-private-link.bicep' = if (enableNetworkIsolation) {
+  name: 'monitor-private-link'
+  params: {
+    name: names.monitorPrivateLinkScope
+    privateEndpointName: names.monitorPrivateEndpoint
+    location: location
+    tags: allTags
+    logAnalyticsWorkspaceId: logAnalytics.outputs.id
+    applicationInsightsId: appInsights.outputs.id
+    vnetId: network.outputs.vnetId
+    subnetId: network.outputs.privateEndpointSubnetId
+  }
+}
+
 module computeCluster 'modules/compute-cluster.bicep' = {
   name: 'compute-cluster'
   params: {
@@ -266,6 +309,8 @@ module computeCluster 'modules/compute-cluster.bicep' = {
     maxNodeCount: computeClusterMaxNodes
     idleSecondsBeforeScaleDown: computeClusterIdleSecondsBeforeScaleDown
     enableNetworkIsolation: enableNetworkIsolation
+    useUserAssignedIdentity: !allowStorageSharedKeyAccess
+    userAssignedIdentityName: names.clusterIdentity
   }
 }
 

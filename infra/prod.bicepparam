@@ -1,12 +1,19 @@
-// Production: network isolation on (private endpoint, managed virtual network, no public endpoints), dedicated
-// nodes, zone-redundant storage.
+// Production: secure by default. Network isolation on (private endpoints, managed virtual network, no public
+// endpoints), no shared keys on storage, Application Insights and Log Analytics reachable only through the Azure
+// Monitor Private Link Scope and without local auth; dedicated nodes, zone-redundant storage. Every security switch
+// is set here, never left to main.bicep's (dev) default: tests/contract/test_infra.py checks what each resolves to.
 //   az deployment group create -g rg-mlops-prod -f infra/main.bicep -p infra/prod.bicepparam
 using 'main.bicep'
 
 param prefix = 'mlops'
 param environment = 'prod'
+
+// Security switches (infra/README.md, "Dev and prod").
 param enableNetworkIsolation = true
-param allowStorageSharedKeyAccess = true
+param allowStorageSharedKeyAccess = false
+param allowAppInsightsLocalAuth = false
+param monitorPublicNetworkAccessForIngestion = 'Disabled'
+param monitorPublicNetworkAccessForQuery = 'Disabled'
 
 // Object ID of the GitHub OIDC service principal for the production environment; empty: none.
 param ciPrincipalId = ''

@@ -12,6 +12,23 @@ param tags object
 @description('Resource ID of the Log Analytics workspace that stores the telemetry.')
 param logAnalyticsWorkspaceId string
 
+@description('true: only Microsoft Entra ID authenticated telemetry is accepted; an instrumentation key (connection string) alone is refused.')
+param disableLocalAuth bool
+
+@description('Disabled: only networks connected through the Azure Monitor Private Link Scope can send telemetry.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccessForIngestion string
+
+@description('Disabled: only networks connected through the Azure Monitor Private Link Scope can query (the portal too).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccessForQuery string
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   name: name
   location: location
@@ -21,10 +38,11 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
     Application_Type: 'web'
     WorkspaceResourceId: logAnalyticsWorkspaceId
     IngestionMode: 'LogAnalytics'
-    // Local (instrumentation key) auth stays on: Azure ML online endpoints send telemetry with the connection string.
-    DisableLocalAuth: false
-    publicNetworkAccessForIngestion: 'Enabled'
-    publicNetworkAccessForQuery: 'Enabled'
+    // With local auth on, anyone holding the connection string can write telemetry; Azure ML online endpoints
+    // (app_insights_enabled) send with it, so turning it off silences them (see infra/README.md).
+    DisableLocalAuth: disableLocalAuth
+    publicNetworkAccessForIngestion: publicNetworkAccessForIngestion
+    publicNetworkAccessForQuery: publicNetworkAccessForQuery
   }
 }
 

@@ -38,8 +38,20 @@ param idleSecondsBeforeScaleDown int
 @description('true: the workspace has a managed virtual network, so nodes get no public IP address.')
 param enableNetworkIsolation bool
 
+@description('true (the storage account refuses shared keys): the cluster runs as a user-assigned identity created here. Azure ML needs one for jobs with a model as input or output on such an account; otherwise the cluster has a system-assigned identity (a cluster cannot have both).')
+param useUserAssignedIdentity bool
+
+@description('Name of the user-assigned identity (only with useUserAssignedIdentity).')
+param userAssignedIdentityName string
+
 resource workspace 'Microsoft.MachineLearningServices/workspaces@2025-12-01' existing = {
   name: workspaceName
+}
+
+resource clusterIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (useUserAssignedIdentity) {
+  name: userAssignedIdentityName
+  location: location
+  tags: tags
 }
 
 resource cluster 'Microsoft.MachineLearningServices/workspaces/computes@2025-12-01' = {
@@ -48,7 +60,12 @@ resource cluster 'Microsoft.MachineLearningServices/workspaces/computes@2025-12-
   location: location
   tags: tags
   // The cluster's own identity reads inputs, writes outputs and pulls images (see role-assignments.bicep).
-  identity: {
+  identity: useUserAssignedIdentity ? {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${clusterIdentity.id}': {}
+    }
+  } : {
     type: 'SystemAssigned'
   }
   properties: {
@@ -74,4 +91,4 @@ resource cluster 'Microsoft.MachineLearningServices/workspaces/computes@2025-12-
 }
 
 output name string = cluster.name
-output principalId string = cluster.identity.principalId
+output principalId string = useUserAssignedIdentity ? clusterIdentity.properties.principalId : cluster.identity.principalId

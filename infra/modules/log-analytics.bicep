@@ -17,6 +17,20 @@ param retentionInDays int
 @description('Daily ingestion cap in GB, so a chatty job cannot run up the bill (-1 = no cap).')
 param dailyQuotaGb int
 
+@description('Disabled: only networks connected through the Azure Monitor Private Link Scope can send data (diagnostic settings are not affected: they use a trusted Microsoft channel).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccessForIngestion string
+
+@description('Disabled: only networks connected through the Azure Monitor Private Link Scope can query (the portal too, so query from inside the virtual network).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccessForQuery string
+
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: name
   location: location
@@ -33,6 +47,8 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       // Readers of a resource see its logs; nobody gets the whole workspace just by reading one resource.
       enableLogAccessUsingOnlyResourcePermissions: true
     }
+    publicNetworkAccessForIngestion: publicNetworkAccessForIngestion
+    publicNetworkAccessForQuery: publicNetworkAccessForQuery
   }
 }
 

@@ -1,7 +1,10 @@
 // Least-privilege role assignments for the two identities this template knows about:
 //   - the CI identity (a GitHub OIDC federated principal) that submits training pipelines and registers models;
-//   - the compute cluster's system-assigned identity, which runs the jobs.
-// The workspace's own identity needs none here: Azure ML grants it its roles when it creates the workspace.
+//   - the compute cluster's identity, which runs the jobs: system-assigned, or user-assigned when the storage account
+//     refuses shared keys (modules/compute-cluster.bicep says why).
+// The workspace's own (system-assigned) identity gets none here: Azure ML documents that it creates that identity's
+// role assignments on the linked resources itself (for identity-based system datastores too), and a second
+// assignment of the same role to the same principal at the same scope fails the deployment (RoleAssignmentExists).
 // Each assignment is named guid(scope, principal, role), so a redeploy finds it instead of duplicating it, and
 // carries a description that says why it exists (shown in the portal's Access control blade).
 
@@ -20,7 +23,7 @@ param keyVaultName string
 @description('Object ID of the CI service principal (GitHub OIDC federated credential); empty: no CI assignments.')
 param ciPrincipalId string
 
-@description('Object ID of the compute cluster\'s system-assigned identity.')
+@description('Object ID of the compute cluster\'s identity (system- or user-assigned).')
 param clusterPrincipalId string
 
 @description('true when the storage account refuses shared keys: callers then need data-plane roles of their own.')

@@ -1,9 +1,10 @@
 """The Bicep templates keep the promises infra/README.md makes, checked offline on pycep-parser's parse of them.
 
-Secure settings that must not regress silently, the wiring of the environment switches into every module, role
-assignments with reasons, GA API versions, the parameter files, and the Azure ML YAML twins in step with the Bicep
-defaults. The check functions live in infra/bicep_policy.py so tests/negative/test_bad_infra.py runs the same
-checks on broken copies and sees them fail.
+Secure settings that must not regress silently, the wiring of the environment switches into every module, what
+prod.bicepparam resolves each security switch to (and that dev keeps the open values), role assignments with
+reasons, GA API versions, the parameter files, and the Azure ML YAML twins in step with the Bicep defaults. The
+check functions live in infra/bicep_policy.py so tests/negative/test_bad_infra.py runs the same checks on broken
+copies and sees them fail.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ API_VERSIONS = {
     "Microsoft.OperationalInsights/workspaces": "2023-09-01",
     "Microsoft.Insights/components": "2020-02-02",
     "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
+    "Microsoft.Insights/privateLinkScopes": "2021-09-01",
+    "Microsoft.Insights/privateLinkScopes/scopedResources": "2021-09-01",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "2023-01-31",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
     "Microsoft.Network/networkSecurityGroups": "2024-05-01",
     "Microsoft.Network/virtualNetworks": "2024-05-01",
@@ -175,7 +179,14 @@ def test_ci_role_assignments_only_when_a_ci_principal_is_given(deployment):
 
 def test_secure_defaults_of_main(deployment):
     defaults = main_defaults(deployment)
-    assert defaults["enableNetworkIsolation"] is False  # dev-friendly default; prod.bicepparam turns it on
+    # Every security switch defaults to its dev (open) value, explicitly; prod.bicepparam sets the secure one.
+    assert {name: defaults[name] for name in policy.SECURE_VALUES} == {
+        "enableNetworkIsolation": False,
+        "allowStorageSharedKeyAccess": True,
+        "allowAppInsightsLocalAuth": True,
+        "monitorPublicNetworkAccessForIngestion": "Enabled",
+        "monitorPublicNetworkAccessForQuery": "Enabled",
+    }
     assert defaults["deployComputeInstance"] is False
     assert defaults["ciPrincipalId"] == ""
     assert defaults["clusterReadsKeyVaultSecrets"] is False
@@ -238,6 +249,100 @@ def test_prod_turns_network_isolation_on_and_dev_off():
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Dev and prod: what each security switch resolves to (infra/README.md, "Dev and prod")
+# ---------------------------------------------------------------------------------------------------------------
+
+# (switch, resource, property, value prod.bicepparam must resolve to). Written out here, independently of
+# bicep_policy.SETTINGS, so a change to either is a deliberate edit of both.
+PROD_SECURE = [
+    ("enableNetworkIsolation", "workspace workspace", "properties.publicNetworkAccess", "Disabled"),
+    ("enableNetworkIsolation", "storage storage", "properties.publicNetworkAccess", "Disabled"),
+    ("enableNetworkIsolation", "monitor private link scope scope", "deployed", True),
+    ("allowStorageSharedKeyAccess", "storage storage", "properties.allowSharedKeyAccess", False),
+    ("allowStorageSharedKeyAccess", "workspace workspace", "properties.systemDatastoresAuthMode", "Identity"),
+    ("allowStorageSharedKeyAccess", "cluster cluster", "identity.type", "UserAssigned"),
+    ("allowAppInsightsLocalAuth", "application insights appInsights", "properties.DisableLocalAuth", True),
+    (
+        "monitorPublicNetworkAccessForIngestion",
+        "application insights appInsights",
+        "properties.publicNetworkAccessForIngestion",
+        "Disabled",
+    ),
+    (
+        "monitorPublicNetworkAccessForQuery",
+        "application insights appInsights",
+        "properties.publicNetworkAccessForQuery",
+        "Disabled",
+    ),
+    (
+        "monitorPublicNetworkAccessForIngestion",
+        "log analytics logAnalytics",
+        "properties.publicNetworkAccessForIngestion",
+        "Disabled",
+    ),
+    (
+        "monitorPublicNetworkAccessForQuery",
+        "log analytics logAnalytics",
+        "properties.publicNetworkAccessForQuery",
+        "Disabled",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def prod_resolved(deployment) -> dict[tuple[str, str, str], object]:
+    _, values = policy.parameter_file_values(INFRA / "prod.bicepparam")
+    return {(s.parameter, where, s.key): actual for s, where, actual in policy.resolve_settings(deployment, values)}
+
+
+@pytest.mark.parametrize(
+    ("switch", "where", "key", "secure"), PROD_SECURE, ids=[f"{w}.{k}" for _, w, k, _ in PROD_SECURE]
+)
+def test_prod_parameter_file_resolves_to_the_secure_value(prod_resolved, switch, where, key, secure):
+    actual = prod_resolved[(switch, where, key)]
+    assert (actual, type(actual)) == (secure, type(secure))
+
+
+def test_prod_sets_every_switch_itself_and_has_no_other_problem(deployment, prod_resolved):
+    raw, _ = policy.parameter_file_values(INFRA / "prod.bicepparam")
+    assert {name: policy.bicepparam_literal(raw[name]) for name in policy.SECURE_VALUES if name in raw} == (
+        policy.SECURE_VALUES
+    )
+    assert policy.parameter_file_problems(deployment, INFRA / "prod.bicepparam", secure=True) == []
+    assert set(prod_resolved) == {(s, w, k) for s, w, k, _ in PROD_SECURE}
+
+
+def test_dev_parameter_file_keeps_the_open_values(deployment):
+    assert policy.parameter_file_problems(deployment, INFRA / "dev.bicepparam", secure=False) == []
+    _, values = policy.parameter_file_values(INFRA / "dev.bicepparam")
+    resolved = {(s.parameter, where, s.key): actual for s, where, actual in policy.resolve_settings(deployment, values)}
+    assert resolved[("allowStorageSharedKeyAccess", "workspace workspace", "properties.systemDatastoresAuthMode")] == (
+        "AccessKey"
+    )
+    assert resolved[("enableNetworkIsolation", "monitor private link scope scope", "deployed")] is False
+
+
+@pytest.mark.parametrize("switch", policy.SECURE_VALUES)
+@pytest.mark.parametrize("secure", [True, False], ids=["secure", "open"])
+def test_each_switch_reaches_every_property_it_controls(deployment, switch, secure):
+    value = policy.SECURE_VALUES[switch]
+    if not secure:
+        value = {True: False, False: True, "Disabled": "Enabled"}[value]
+    assert policy.switch_problems(deployment, switch, value) == []
+
+
+def test_monitor_private_link_scope_holds_log_analytics_and_app_insights_only(deployment):
+    assert policy.monitor_private_link_problems(deployment) == []
+
+
+def test_readme_dev_prod_table_names_every_switch():
+    readme = (INFRA / "README.md").read_text()
+    section = readme.split("## Dev and prod", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert [name for name in policy.SECURE_VALUES if not any(f"`{name}`" in row for row in rows)] == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Azure ML YAML twins and the pipeline
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -250,6 +355,11 @@ def test_compute_yaml_twins_equal_the_bicep_defaults(deployment):
     cluster, instance = read_twin("compute-cluster.yml"), read_twin("compute-instance.yml")
     assert policy.compute_twin_problems(cluster, instance, deployment) == []
     assert (cluster["name"], cluster["min_instances"], cluster["max_instances"]) == ("cpu-cluster", 0, 2)
+
+
+def test_workspace_yaml_twin_equals_the_bicep_defaults(deployment):
+    assert policy.workspace_twin_problems(read_twin("workspace.yml"), deployment) == []
+    assert read_twin("workspace.yml")["system_datastores_auth_mode"] == "accesskey"  # dev; prod.bicepparam: identity
 
 
 def test_datastore_yaml_is_identity_based_on_the_container_bicep_creates(templates):

@@ -124,7 +124,14 @@ def on_deployment(check: Callable, *args) -> Callable[[Path], list[str]]:
     return lambda root: check(policy.load_deployment(root / "main.bicep", check_bicep.parse_bicep), *args)
 
 
+def on_prod(root: Path) -> list[str]:
+    """What the copy's prod.bicepparam resolves to through the copy's (possibly broken) wiring."""
+    deployment = policy.load_deployment(root / "main.bicep", check_bicep.parse_bicep)
+    return policy.parameter_file_problems(deployment, root / "prod.bicepparam", secure=True)
+
+
 KV, ACR, ST = "modules/key-vault.bicep", "modules/container-registry.bicep", "modules/storage.bicep"
+APPI, LOG, AMPLS = "modules/app-insights.bicep", "modules/log-analytics.bicep", "modules/monitor-private-link.bicep"
 CLUSTER, INSTANCE, ROLES = (
     "modules/compute-cluster.bicep",
     "modules/compute-instance.bicep",
@@ -294,6 +301,58 @@ CASES = {
         on_deployment(policy.shared_key_problems, False),
         "allowSharedKeyAccess is True",
     ),
+    "cluster keeps its system identity when keys are off": (
+        MAIN,
+        "useUserAssignedIdentity: !allowStorageSharedKeyAccess",
+        "useUserAssignedIdentity: false",
+        on_deployment(policy.shared_key_problems, False),
+        "cluster cluster: identity.type is 'SystemAssigned', expected 'UserAssigned'",
+    ),
+    "workspace datastores keep their keys in prod": (
+        WS,
+        "systemDatastoresAuthMode: identityBasedStorageAccess ? 'Identity' : 'AccessKey'",
+        "systemDatastoresAuthMode: 'AccessKey'",
+        on_prod,
+        "prod.bicepparam: allowStorageSharedKeyAccess = false leaves workspace workspace "
+        "properties.systemDatastoresAuthMode 'AccessKey', expected 'Identity'",
+    ),
+    "application insights local auth hard-wired on": (
+        APPI,
+        "DisableLocalAuth: disableLocalAuth",
+        "DisableLocalAuth: false",
+        on_prod,
+        "prod.bicepparam: allowAppInsightsLocalAuth = false leaves application insights appInsights "
+        "properties.DisableLocalAuth False, expected True",
+    ),
+    "log analytics answers public queries whatever the switch": (
+        LOG,
+        "publicNetworkAccessForQuery: publicNetworkAccessForQuery",
+        "publicNetworkAccessForQuery: 'Enabled'",
+        on_prod,
+        "prod.bicepparam: monitorPublicNetworkAccessForQuery = 'Disabled' leaves log analytics logAnalytics "
+        "properties.publicNetworkAccessForQuery 'Enabled', expected 'Disabled'",
+    ),
+    "monitor private link scope deployed without isolation": (
+        MAIN,
+        "module monitorPrivateLink 'modules/monitor-private-link.bicep' = if (enableNetworkIsolation) {",
+        "module monitorPrivateLink 'modules/monitor-private-link.bicep' = {",
+        on_deployment(policy.network_isolation_problems, False),
+        "module monitorPrivateLink: deployed is True",
+    ),
+    "monitor private link scope open to other resources": (
+        AMPLS,
+        "queryAccessMode: 'PrivateOnly'",
+        "queryAccessMode: 'Open'",
+        on_deployment(policy.monitor_private_link_problems),
+        "queryAccessMode is 'Open', expected 'PrivateOnly'",
+    ),
+    "monitor private link scope without application insights": (
+        AMPLS,
+        "  logAnalyticsWorkspaceId\n  applicationInsightsId\n]",
+        "  logAnalyticsWorkspaceId\n]",
+        on_deployment(policy.monitor_private_link_problems),
+        "scoped resources come from ['logAnalytics'], not ['appInsights', 'logAnalytics']",
+    ),
     "CI role assignment without a principal": (
         ROLES,
         "= if (deployCiAssignments) {",
@@ -313,6 +372,83 @@ def test_a_broken_template_fails_its_check(tmp_path, case):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# prod.bicepparam: each security switch flipped back to its dev value, in a copy, fails naming the file and switch
+# ---------------------------------------------------------------------------------------------------------------
+
+PROD_FLIPS = {
+    "network isolation off": (
+        "param enableNetworkIsolation = true",
+        "param enableNetworkIsolation = false",
+        "prod.bicepparam: enableNetworkIsolation = false leaves workspace workspace properties.publicNetworkAccess "
+        "'Enabled', expected 'Disabled'",
+    ),
+    "shared keys on": (
+        "param allowStorageSharedKeyAccess = false",
+        "param allowStorageSharedKeyAccess = true",
+        "prod.bicepparam: allowStorageSharedKeyAccess = true leaves storage storage properties.allowSharedKeyAccess "
+        "True, expected False",
+    ),
+    "app insights local auth on": (
+        "param allowAppInsightsLocalAuth = false",
+        "param allowAppInsightsLocalAuth = true",
+        "prod.bicepparam: allowAppInsightsLocalAuth = true leaves application insights appInsights "
+        "properties.DisableLocalAuth False, expected True",
+    ),
+    "public ingestion": (
+        "param monitorPublicNetworkAccessForIngestion = 'Disabled'",
+        "param monitorPublicNetworkAccessForIngestion = 'Enabled'",
+        "prod.bicepparam: monitorPublicNetworkAccessForIngestion = 'Enabled' leaves log analytics logAnalytics "
+        "properties.publicNetworkAccessForIngestion 'Enabled', expected 'Disabled'",
+    ),
+    "public query": (
+        "param monitorPublicNetworkAccessForQuery = 'Disabled'",
+        "param monitorPublicNetworkAccessForQuery = 'Enabled'",
+        "prod.bicepparam: monitorPublicNetworkAccessForQuery = 'Enabled' leaves application insights appInsights "
+        "properties.publicNetworkAccessForQuery 'Enabled', expected 'Disabled'",
+    ),
+    "switch left to the dev default": (
+        "param allowStorageSharedKeyAccess = false\n",
+        "",
+        "prod.bicepparam: allowStorageSharedKeyAccess is not set; main.bicep's default is the dev value, prod must "
+        "set false",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    return policy.load_deployment(INFRA / "main.bicep", check_bicep.parse_bicep)
+
+
+@pytest.mark.parametrize("case", PROD_FLIPS)
+def test_a_prod_switch_flipped_back_fails_naming_the_file_and_switch(tmp_path, deployment, case):
+    old, new, expected = PROD_FLIPS[case]
+    text = (INFRA / "prod.bicepparam").read_text()
+    assert old in text, f"prod.bicepparam no longer contains {old!r}: update this case"
+    copy = tmp_path / "prod.bicepparam"
+    copy.write_text(text.replace(old, new, 1))
+    assert policy.parameter_file_problems(deployment, INFRA / "prod.bicepparam", secure=True) == []
+    problems = policy.parameter_file_problems(deployment, copy, secure=True)
+    assert expected in problems, problems
+
+
+def test_private_monitoring_without_isolation_is_reported(tmp_path, deployment):
+    text = (INFRA / "dev.bicepparam").read_text()
+    copy = tmp_path / "dev.bicepparam"
+    copy.write_text(
+        text.replace(
+            "param monitorPublicNetworkAccessForQuery = 'Enabled'",
+            "param monitorPublicNetworkAccessForQuery = 'Disabled'",
+        )
+    )
+    problems = policy.parameter_file_problems(deployment, copy, secure=False)
+    assert (
+        "dev.bicepparam: monitorPublicNetworkAccessForQuery = 'Disabled' needs enableNetworkIsolation = true: without "
+        "the virtual network there is no Azure Monitor Private Link Scope, so nothing could reach the data"
+    ) in problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # YAML twins
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -327,12 +463,29 @@ def test_a_broken_template_fails_its_check(tmp_path, case):
         ("compute-instance.yml", "idle_time_before_shutdown_minutes", 30, "'PT30M' here, 'PT60M' in Bicep"),
     ],
 )
-def test_a_drifted_yaml_twin_is_reported(file, key, value, expected):
+def test_a_drifted_yaml_twin_is_reported(deployment, file, key, value, expected):
     twins = {
         name: yaml.safe_load((INFRA / "azureml" / name).read_text())
         for name in ("compute-cluster.yml", "compute-instance.yml")
     }
     twins[file][key] = value
-    deployment = policy.load_deployment(INFRA / "main.bicep", check_bicep.parse_bicep)
     problems = policy.compute_twin_problems(twins["compute-cluster.yml"], twins["compute-instance.yml"], deployment)
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "system_datastores_auth_mode",
+            "identity",
+            "system_datastores_auth_mode: 'identity' here, 'AccessKey' in Bicep",
+        ),
+        ("public_network_access", "Disabled", "public_network_access: 'Disabled' here, 'Enabled' in Bicep"),
+    ],
+)
+def test_a_drifted_workspace_twin_is_reported(deployment, key, value, expected):
+    twin = yaml.safe_load((INFRA / "azureml" / "workspace.yml").read_text())
+    assert policy.workspace_twin_problems(twin, deployment) == []
+    twin[key] = value
+    assert any(expected in p for p in policy.workspace_twin_problems(twin, deployment))
