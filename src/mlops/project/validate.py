@@ -100,6 +100,7 @@ def validate_file(root: Path, file: Path, catalog: LocalCatalog) -> list[Problem
         "commandcomponent": _check_component,
         "data": _check_data,
         "environment": _check_environment,
+        "monitorschedule": _check_monitor,
     }
     check = checks.get(kind)
     return check(root, file, document, entity, catalog) if check else []
@@ -314,3 +315,20 @@ def _check_mltable(file: Path) -> list[Problem]:
         elif kind != "pattern" and "://" not in str(value) and not (file.parent / str(value)).exists():
             problems.append(Problem(file, f"paths[{index}].{kind}", f"{value} does not exist"))
     return problems
+
+
+# --- monitor schedules (monitoring/*.yml) ------------------------------------------------------------------------
+
+
+def _check_monitor(root: Path, file: Path, document: dict, schedule: Any, catalog: LocalCatalog) -> list[Problem]:
+    """What the local monitor reads beyond Azure's schema: the `mlops.*` properties (retrain rule, positive label,
+    minimum window rows, prediction coverage, malformed-line share: type and range) and the signal settings it
+    honours. The same reader as `mlops monitor`, so validate refuses what a monitor run would."""
+    from mlops.monitoring.config import parse_config
+    from mlops.monitoring.errors import MonitorInputError
+
+    try:
+        parse_config(file, document)
+    except MonitorInputError as exc:
+        return [Problem(file, *_split_field(_strip_file(exc, file)))]
+    return []
