@@ -18,19 +18,37 @@ output row:
 
 The prediction is the class of highest probability (what a scikit-learn classifier's `predict` returns), computed
 from the one `predict_proba` pass. Probabilities are rounded to 6 decimals.
+
+The value rules (also in endpoints/README.md), the same for a request and a batch file: a column gets the type its
+model signature declares. Numbers are finite and within +-MAX_ABS_NUMBER (scikit-learn's tree models compute in
+float32 after scaling, so larger magnitudes would fail inside the model); text is valid Unicode; the id column
+(ID_COLUMN) holds integers (64-bit) or non-empty text, one per row. Missing values (null, an empty CSV cell) stay
+missing for the model's imputers, except ids. Anything else is an InvalidValue naming its column and row.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 DECIMALS = 6
 PROBABILITY = "probability"
+
+# MLflow signature types the value rules know (any other type takes scalars only).
+NUMERIC_TYPES = frozenset({"double", "float", "long", "integer"})
+STRING_TYPES = frozenset({"string"})
+BOOLEAN_TYPES = frozenset({"boolean"})
+# Largest magnitude of a feature value: far above any real measurement, far below float32's 3.4e38.
+MAX_ABS_NUMBER = 1e15
+# Ids are integers a 64-bit column holds (pandas, parquet and the monitor's tables) or text.
+ID_INTEGER_RANGE = (-(2**63), 2**63 - 1)
 
 
 def find_model_dir(root: Path) -> Path:
@@ -120,3 +138,150 @@ def label_text(value: Any) -> str:
 def plain(value: Any) -> Any:
     """numpy scalars -> Python scalars (for JSON)."""
     return value.item() if hasattr(value, "item") else value
+
+
+def signature_columns(mlmodel: Any) -> dict[str, tuple[str, bool]]:
+    """name -> (MLflow type name, required) for every input column of an MLflow model's signature."""
+    if mlmodel.signature is None:
+        raise RuntimeError("the MLflow model has no signature to check inputs against")
+    return {
+        spec.name: (getattr(spec.type, "name", str(spec.type)), bool(spec.required))
+        for spec in mlmodel.signature.inputs
+    }
+
+
+class InvalidValue(ValueError):
+    """A value its column cannot hold; `row` is its 0-based position among the rows checked, `problem` reads
+    after the column name ("expects numbers, got 'thirty'")."""
+
+    def __init__(self, column: str, row: int, problem: str):
+        super().__init__(f"row {row}: column '{column}' {problem}")
+        self.column, self.row, self.problem = column, row, problem
+
+
+class Rejected:
+    """A JSON token the request parser refused (NaN, Infinity, an overflowing number, an integer with too many
+    digits), kept in place of its value so that the error can name the column and row it was sent for."""
+
+    __slots__ = ("description",)
+
+    def __init__(self, description: str):
+        self.description = description
+
+    def __repr__(self) -> str:
+        return self.description
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 40, 40, 4, 4, 2
+FINITE = f"finite numbers within +-{MAX_ABS_NUMBER:g}"
+
+
+def short(value: Any) -> str:
+    """A value for an error message: bounded in length and depth, whatever it is."""
+    return value.description if isinstance(value, Rejected) else _SHORT.repr(value)
+
+
+def is_missing(value: Any) -> bool:
+    """None, pandas' NA/NaT or a float NaN: a missing value (the model's imputers fill it)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def feature_values(column: str, type_name: str, values: pd.Series) -> np.ndarray:
+    """One feature column as its signature type: float64 (NaN = missing) for numbers, objects (None = missing)
+    otherwise; raises InvalidValue for the first value that does not fit."""
+    if type_name in NUMERIC_TYPES:
+        return numbers(column, values)
+    array = values.to_numpy(dtype=object)
+    out = np.empty(len(array), dtype=object)
+    for row, value in enumerate(array):
+        if is_missing(value):
+            out[row] = None
+        elif type_name in STRING_TYPES:
+            out[row] = text(column, row, value)
+        elif type_name in BOOLEAN_TYPES:
+            if not isinstance(value, bool | np.bool_):
+                raise InvalidValue(column, row, f"expects true or false, got {short(value)}")
+            out[row] = bool(value)
+        else:
+            out[row] = scalar(column, row, value)
+    return out
+
+
+def numbers(column: str, values: pd.Series) -> np.ndarray:
+    """Finite numbers within +-MAX_ABS_NUMBER as float64, NaN for missing values."""
+    if values.dtype.kind in "iuf":  # a numeric column (CSV, parquet): checked at once
+        array = values.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.flatnonzero(np.isinf(array) | (np.abs(array) > MAX_ABS_NUMBER))
+        if bad.size:
+            raise InvalidValue(column, int(bad[0]), number_problem(values.iloc[int(bad[0])]))
+        return array
+    array = values.to_numpy(dtype=object)
+    out = np.empty(len(array), dtype="float64")
+    for row, value in enumerate(array):
+        if is_missing(value):
+            out[row] = np.nan
+            continue
+        problem = number_problem(value)
+        if problem:
+            raise InvalidValue(column, row, problem)
+        out[row] = float(value)
+    return out
+
+
+def number_problem(value: Any) -> str | None:
+    """What is wrong with `value` as a number, to read after the column name (None: nothing)."""
+    if isinstance(value, Rejected):
+        return f"expects {FINITE}, got {value}"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        return f"expects numbers, got {short(value)}"
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return f"expects {FINITE}, got {value}"
+    if abs(value) > MAX_ABS_NUMBER:
+        return f"expects {FINITE}, got {short(value)}"
+    return None
+
+
+def text(column: str, row: int, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(column, row, f"expects strings, got {short(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidValue(
+                column, row, f"expects valid Unicode text, got {short(value)} (a lone surrogate)"
+            ) from None
+    return value
+
+
+def scalar(column: str, row: int, value: Any) -> Any:
+    """A column of a type the rules do not know: any text, number or boolean."""
+    if isinstance(value, str):
+        return text(column, row, value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    problem = number_problem(value)
+    if problem:
+        raise InvalidValue(column, row, problem)
+    return plain(value)
+
+
+def id_values(column: str, values: pd.Series) -> list[int | str]:
+    """The id column: one integer (64-bit) or non-empty string per row; raises InvalidValue otherwise."""
+    array = values.to_numpy(dtype=object)
+    missing = [row for row, value in enumerate(array) if is_missing(value) or (isinstance(value, str) and not value)]
+    if missing:
+        raise InvalidValue(column, missing[0], f"expects an id in every row, got {short(array[missing[0]])}")
+    ids: list[int | str] = []
+    low, high = ID_INTEGER_RANGE
+    for row, value in enumerate(array):
+        if isinstance(value, str):
+            ids.append(text(column, row, value))
+        elif isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) and low <= value <= high:
+            ids.append(int(value))
+        else:
+            raise InvalidValue(column, row, f"expects integer (64-bit) or string ids, got {short(value)}")
+    return ids

@@ -4,13 +4,19 @@
 row and returns one row per input row: the id column, the prediction, the probability columns of the rule in
 ../scoring_common.py (the same numbers the online deployment answers and collects), the model name and version, a
 timestamp and the source file, so monitoring can join predictions to ground truth later.
-A file that cannot be scored raises: the runtime retries the mini batch and counts it against error_threshold.
+
+Every value is checked by the rules the online deployment applies (scoring_common's value rules: finite numbers
+within range, text, integer or text ids). A file that cannot be read or scored raises BadFile, one line naming the
+file and, for a bad value, the column and the data row (1 = the first row after the header); the runtime retries
+the mini batch and counts it against error_threshold.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,49 +25,101 @@ import pandas as pd
 
 # The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scoring_common import find_model_dir, model_identity, positive_label, score
+from scoring_common import (
+    STRING_TYPES,
+    InvalidValue,
+    feature_values,
+    find_model_dir,
+    id_values,
+    model_identity,
+    positive_label,
+    score,
+    signature_columns,
+)
 
 model = None
-features: list[str] = []
+columns: dict[str, tuple[str, bool]] = {}  # the signature's inputs: name -> (type name, required)
 model_name, model_version = "unknown", "unknown"
 id_column: str | None = None
 positive: object = None  # a binary model's positive class (MLmodel metadata), None: the class that sorts last
 
 
+class BadFile(ValueError):
+    """An input file that cannot be scored; the message names the file (and the column and row of a bad value)."""
+
+
 def init() -> None:
-    global model, features, model_name, model_version, id_column, positive
+    global model, columns, model_name, model_version, id_column, positive
     model_dir = find_model_dir(Path(os.environ["AZUREML_MODEL_DIR"]))
     mlmodel = mlflow.models.Model.load(str(model_dir))
     positive = positive_label(mlmodel.metadata)
-    signature = mlmodel.signature
-    if signature is None:
+    if mlmodel.signature is None:
         raise RuntimeError(f"{model_dir}: the MLflow model has no signature; cannot tell which columns to score")
-    features = list(signature.inputs.input_names())
+    columns = signature_columns(mlmodel)
     model = mlflow.sklearn.load_model(str(model_dir))
     model_name, model_version = model_identity(model_dir)
     id_column = os.environ.get("ID_COLUMN") or None
 
 
 def read(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise ValueError(f"{path.name}: expected a .csv or .parquet file")
+    """A CSV (text columns of the signature read as text, whatever they look like) or parquet file."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise BadFile(f"{path.name}: expected a .csv or .parquet file")
+    kind = "CSV" if suffix == ".csv" else "parquet"
+    try:
+        if kind == "parquet":
+            return pd.read_parquet(path)
+        duplicated_header(path)
+        text = {name: str for name, (type_name, _) in columns.items() if type_name in STRING_TYPES}
+        with warnings.catch_warnings():
+            # a row wider than the header would silently become the index, or lose values
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, index_col=False, dtype=text)
+    except BadFile:
+        raise
+    except pd.errors.EmptyDataError:
+        raise BadFile(f"{path.name}: the file is empty (expected a header row)") from None
+    except Exception as exc:  # pandas' and pyarrow's parse, decode and I/O errors: one line naming the file
+        reason = " ".join(str(exc).split())[:200]
+        raise BadFile(f"{path.name}: not a readable {kind} file ({type(exc).__name__}: {reason})") from None
+
+
+def duplicated_header(path: Path) -> None:
+    """pandas renames a repeated CSV header ('bmi', 'bmi.1') and would score the first copy silently."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    used = {*columns, *([id_column] if id_column else [])}
+    repeated = sorted({name for name in header if name in used and header.count(name) > 1})
+    if repeated:
+        raise BadFile(f"{path.name}: column(s) {repeated} appear more than once in the header")
 
 
 def score_file(path: Path) -> pd.DataFrame:
     frame = read(path)
-    missing = [c for c in features if c not in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path.name}: missing column(s) {missing}")
+        raise BadFile(f"{path.name}: missing column(s) {missing}")
     if id_column and id_column not in frame.columns:
-        raise ValueError(f"{path.name}: missing the id column '{id_column}' (ID_COLUMN)")
-    rows = frame[features]
+        raise BadFile(f"{path.name}: missing the id column '{id_column}' (ID_COLUMN)")
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()] if c in columns or c == id_column})
+    if repeated:
+        raise BadFile(f"{path.name}: column(s) {repeated} appear more than once")
+    if frame.empty:
+        raise BadFile(f"{path.name}: a header but no data rows")
+    frame = frame.reset_index(drop=True)
+    try:
+        features = pd.DataFrame(
+            {name: feature_values(name, type_name, frame[name]) for name, (type_name, _) in columns.items()}
+        )
+        if id_column:
+            id_values(id_column, frame[id_column])
+    except InvalidValue as problem:
+        raise BadFile(f"{path.name}, data row {problem.row + 1}: column '{problem.column}' {problem.problem}") from None
     result = pd.DataFrame(index=frame.index)
     if id_column:
         result[id_column] = frame[id_column]
-    for name, values in score(model, rows, positive).columns().items():
+    for name, values in score(model, features, positive).columns().items():
         result[name] = values
     result["model_name"] = model_name
     result["model_version"] = model_version

@@ -7,10 +7,14 @@ formats Azure ML's no-code MLflow deployments accept, so clients can move betwee
     {"input_data": [{"column": value, ...}, ...]}                                (records)
 
 and answers with predictions, class probabilities (all classes, and `probability` by the rule in
-../scoring_common.py), the model name and version, and a correlation id. Bad input gets an explicit 4xx whose
-message names the problem; the inference server would turn an exception into a 500. Inputs and outputs are
-collected for model monitoring: with azureml-ai-monitoring's Collector on Azure, and as JSONL files under
-MLOPS_COLLECT_DIR locally (same records, joinable by correlation id).
+../scoring_common.py), the model name and version, and a correlation id.
+
+Requests are parsed strictly (endpoints/README.md lists the limits): a bounded body and nesting depth, finite
+numbers only, integers of at most MAX_INTEGER_DIGITS digits, values of each column's signature type, ids that are
+integers or text. Any client input gets an explicit 4xx naming the field, column and row; only a failure of the
+model itself is a 500 (the server's answer to an exception). Inputs and outputs of answered (2xx) requests only
+are collected for model monitoring, after the response is built: with azureml-ai-monitoring's Collector on Azure,
+and as JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -33,12 +38,33 @@ from azureml.contrib.services.aml_response import AMLResponse
 
 # The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scoring_common import Scores, find_model_dir, model_identity, plain, positive_label, score
+from scoring_common import (
+    InvalidValue,
+    Rejected,
+    Scores,
+    feature_values,
+    find_model_dir,
+    id_values,
+    model_identity,
+    plain,
+    positive_label,
+    score,
+    short,
+    signature_columns,
+)
 
 logger = logging.getLogger("score")
 
-NUMERIC_TYPES = {"double", "float", "long", "integer"}
-STRING_TYPES = {"string"}
+# Limits of one request; the two environment variables may override the defaults (deployment YAML).
+DEFAULT_MAX_ROWS = 1000  # MAX_ROWS_PER_REQUEST
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024  # MAX_REQUEST_BYTES: the body, as sent
+MAX_JSON_DEPTH = 8  # arrays/objects inside each other; a split-orientation request needs 4
+MAX_INTEGER_DIGITS = 19  # the digits of a 64-bit integer; longer ones are refused before Python converts them
+READ_CHUNK = 64 * 1024
+
+# A JSON string (or an unterminated one, to the end): possessive, so linear on any input.
+JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
+OPENERS, CLOSERS = (ord("["), ord("{")), (ord("]"), ord("}"))
 
 
 class BadRequest(Exception):
@@ -51,68 +77,132 @@ class BadRequest(Exception):
 class ScoringService:
     """Everything `run()` needs, loaded once by `init()`."""
 
-    def __init__(self, model_dir: Path, max_rows: int, id_column: str | None):
+    def __init__(self, model_dir: Path, max_rows: int, id_column: str | None, max_bytes: int = DEFAULT_MAX_BYTES):
         mlmodel = mlflow.models.Model.load(str(model_dir))
         if mlmodel.signature is None:
             raise RuntimeError(f"{model_dir}: the MLflow model has no signature to validate requests against")
-        self.columns = {spec.name: (spec.type.name, spec.required) for spec in mlmodel.signature.inputs}
+        self.columns = signature_columns(mlmodel)
         self.model = mlflow.sklearn.load_model(str(model_dir))
         self.positive = positive_label(mlmodel.metadata)
         self.name, self.version = model_identity(model_dir)
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.id_column = id_column or None
 
-    def parse(self, body: bytes) -> pd.DataFrame:
+    def parse(self, body: bytes) -> tuple[list[str], list[list[Any]]]:
+        """The request's column names and rows (lists of values in column order); checks shape and limits."""
+        if len(body) > self.max_bytes:
+            raise BadRequest(413, too_large(len(body), self.max_bytes))
+        depth = nesting_depth(body)
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(
+                400,
+                f"the JSON body nests arrays/objects {depth} deep; the limit is {MAX_JSON_DEPTH} (a request needs 4)",
+            )
         try:
-            payload = json.loads(body or b"")
+            payload = json.loads(
+                body or b"", parse_constant=reject_constant, parse_float=finite_float, parse_int=bounded_int
+            )
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadRequest(400, f"malformed JSON: {exc}") from None
         if not isinstance(payload, dict) or "input_data" not in payload:
             raise BadRequest(400, "expected a JSON object with 'input_data' (split or records orientation)")
         data = payload["input_data"]
         if isinstance(data, dict) and "data" in data:
-            columns, rows = data.get("columns"), data["data"]
-            if not isinstance(columns, list) or not isinstance(rows, list):
-                raise BadRequest(
-                    400, "input_data in split orientation needs 'columns' (a list) and 'data' (a list of rows)"
-                )
-            width = [i for i, row in enumerate(rows) if not isinstance(row, list) or len(row) != len(columns)]
-            if width:
-                raise BadRequest(
-                    400, f"input_data.data[{width[0]}] must be a list of {len(columns)} values, one per column"
-                )
-            frame = pd.DataFrame(rows, columns=columns, dtype=object)
+            columns, rows = split_rows(data)
         elif isinstance(data, list) and all(isinstance(row, dict) for row in data):
-            frame = pd.DataFrame(data, dtype=object) if data else pd.DataFrame()
+            columns, rows = record_rows(data)
         else:
             raise BadRequest(400, "input_data must be {'columns': [...], 'data': [[...]]} or a list of records")
-        if len(frame) == 0:
+        if not rows:
             raise BadRequest(400, "input_data has no rows")
-        if len(frame) > self.max_rows:
+        if len(rows) > self.max_rows:
             raise BadRequest(
-                413, f"{len(frame)} rows in one request; the limit is {self.max_rows} (MAX_ROWS_PER_REQUEST)"
+                413, f"{len(rows)} rows in one request; the limit is {self.max_rows} (MAX_ROWS_PER_REQUEST)"
             )
-        if frame.columns.duplicated().any():
-            raise BadRequest(400, f"duplicate columns: {sorted(set(frame.columns[frame.columns.duplicated()]))}")
-        return frame
+        duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        if duplicated:
+            raise BadRequest(400, f"duplicate columns: {duplicated}")
+        return columns, rows
 
-    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Check the columns against the model signature and give each its declared type."""
+    def conform(self, columns: list[str], rows: list[list[Any]]) -> tuple[pd.DataFrame, list[Any] | None]:
+        """Check the columns against the model signature and give each its declared type; the features, and the
+        ids when the request has the id column."""
         allowed = set(self.columns) | ({self.id_column} if self.id_column else set())
-        unknown = [c for c in frame.columns if c not in allowed]
+        unknown = [c for c in columns if c not in allowed]
         if unknown:
-            raise BadRequest(400, f"unknown column(s) {unknown}; the model takes {list(self.columns)}")
-        missing = [name for name, (_, required) in self.columns.items() if required and name not in frame.columns]
+            raise BadRequest(400, f"unknown column(s) {short(unknown)}; the model takes {list(self.columns)}")
+        missing = [name for name, (_, required) in self.columns.items() if required and name not in columns]
         if missing:
             raise BadRequest(400, f"missing column(s) {missing}")
-        features = {}
-        for name, (type_name, _) in self.columns.items():
-            values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
-            features[name] = convert(name, type_name, values)
-        return pd.DataFrame(features)
+        position = {name: index for index, name in enumerate(columns)}
+
+        def column(name: str) -> pd.Series:
+            index = position.get(name)
+            return pd.Series([None if index is None else row[index] for row in rows], dtype=object)
+
+        try:
+            features = pd.DataFrame(
+                {name: feature_values(name, type_name, column(name)) for name, (type_name, _) in self.columns.items()}
+            )
+            ids = id_values(self.id_column, column(self.id_column)) if self.id_column in position else None
+        except InvalidValue as problem:
+            raise BadRequest(
+                400, f"input_data row {problem.row}: column '{problem.column}' {problem.problem}"
+            ) from None
+        return features, ids
 
     def predict(self, features: pd.DataFrame) -> Scores:
         return score(self.model, features, self.positive)
+
+
+def too_large(size: int, limit: int) -> str:
+    return f"the request body has {size} bytes or more; the limit is {limit} (MAX_REQUEST_BYTES)"
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text, outside strings, counted without parsing (json.loads
+    recurses once per level and would hit Python's recursion limit on a deep enough body)."""
+    skeleton = np.frombuffer(JSON_STRING.sub(b"", body), dtype=np.uint8)
+    steps = np.isin(skeleton, OPENERS).astype(np.int32) - np.isin(skeleton, CLOSERS)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def reject_constant(token: str) -> Rejected:
+    return Rejected(f"{token} (send null for a missing value)")
+
+
+def finite_float(token: str) -> float | Rejected:
+    value = float(token)
+    return value if math.isfinite(value) else Rejected(f"{token[:40]} (it overflows a 64-bit float)")
+
+
+def bounded_int(token: str) -> int | Rejected:
+    digits = len(token.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        return Rejected(f"an integer of {digits} digits (at most {MAX_INTEGER_DIGITS} are read)")
+    return int(token)
+
+
+def split_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    columns, rows = data.get("columns"), data["data"]
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        raise BadRequest(400, "input_data in split orientation needs 'columns' (a list) and 'data' (a list of rows)")
+    named = [i for i, c in enumerate(columns) if not isinstance(c, str)]
+    if named:
+        raise BadRequest(
+            400, f"input_data.columns[{named[0]}] must be a column name (text), got {short(columns[named[0]])}"
+        )
+    width = [i for i, row in enumerate(rows) if not isinstance(row, list) or len(row) != len(columns)]
+    if width:
+        raise BadRequest(400, f"input_data.data[{width[0]}] must be a list of {len(columns)} values, one per column")
+    return columns, rows
+
+
+def record_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Records as split rows; a record without a column has a missing value there."""
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    return columns, [[record.get(name) for name in columns] for record in records]
 
 
 def answer(scores: Scores) -> dict[str, Any]:
@@ -129,42 +219,54 @@ def answer(scores: Scores) -> dict[str, Any]:
     return body
 
 
-def convert(name: str, type_name: str, values: pd.Series) -> np.ndarray | pd.Series:
-    """One column to its signature type; None/NaN stay missing (the model's imputers fill them)."""
-    if type_name in NUMERIC_TYPES:
-        bad = [v for v in values if not (is_missing(v) or (isinstance(v, int | float) and not isinstance(v, bool)))]
-        if bad:
-            raise BadRequest(400, f"column '{name}' expects numbers, got {bad[0]!r}")
-        return np.array([np.nan if is_missing(v) else float(v) for v in values], dtype="float64")
-    if type_name in STRING_TYPES:
-        bad = [v for v in values if not (is_missing(v) or isinstance(v, str))]
-        if bad:
-            raise BadRequest(400, f"column '{name}' expects strings, got {bad[0]!r}")
-        return np.array([None if is_missing(v) else v for v in values], dtype=object)
-    return values
+def read_body(request: AMLRequest, limit: int) -> bytes:
+    """The request body, read up to one byte past `limit` (a longer body is refused, never read whole)."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise BadRequest(413, too_large(declared, limit))
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(min(READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
-def is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def scalar_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of JSON scalars (numpy values as Python ones, NaN as null): what is collected."""
+    columns = {name: [json_scalar(v) for v in frame[name].to_numpy(dtype=object)] for name in frame.columns}
+    return [{name: values[i] for name, values in columns.items()} for i in range(len(frame))]
+
+
+def json_scalar(value: Any) -> Any:
+    value = plain(value)
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 class LocalCollector:
-    """Writes what Azure's Collector would: one JSON line per request, under <collection>/YYYY/MM/DD/HH/."""
+    """Writes what Azure's Collector would: one JSON line per request, under <collection>/YYYY/MM/DD/HH/.
+
+    A line is written with one `os.write` on a file opened for appending, so lines of concurrent workers never
+    interleave and a reader sees whole lines only."""
 
     def __init__(self, root: Path, name: str):
         self.root = root / name
 
-    def collect(self, frame: pd.DataFrame, correlation_id: str) -> None:
+    def collect(self, rows: list[dict[str, Any]], correlation_id: str) -> None:
         now = datetime.now(UTC)
         folder = self.root / now.strftime("%Y/%m/%d/%H")
         folder.mkdir(parents=True, exist_ok=True)
-        record = {
-            "correlationid": correlation_id,
-            "time": now.isoformat(timespec="milliseconds"),
-            "data": json.loads(frame.to_json(orient="records")),
-        }
-        with (folder / "data.jsonl").open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        record = {"correlationid": correlation_id, "time": now.isoformat(timespec="milliseconds"), "data": rows}
+        line = (json.dumps(record, allow_nan=False) + "\n").encode("utf-8")
+        handle = os.open(folder / "data.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(handle, line)
+        finally:
+            os.close(handle)
+        if written != len(line):
+            raise OSError(f"{folder / 'data.jsonl'}: wrote {written} of {len(line)} bytes")
 
 
 class AzureCollectors:
@@ -193,8 +295,9 @@ def init() -> None:
     model_dir = find_model_dir(Path(os.environ["AZUREML_MODEL_DIR"]))
     service = ScoringService(
         model_dir,
-        max_rows=int(os.environ.get("MAX_ROWS_PER_REQUEST", "1000")),
+        max_rows=positive_setting("MAX_ROWS_PER_REQUEST", DEFAULT_MAX_ROWS),
         id_column=os.environ.get("ID_COLUMN"),
+        max_bytes=positive_setting("MAX_REQUEST_BYTES", DEFAULT_MAX_BYTES),
     )
     local_dir = os.environ.get("MLOPS_COLLECT_DIR")
     if local_dir:
@@ -208,6 +311,16 @@ def init() -> None:
     logger.info("loaded model %s version %s from %s", service.name, service.version, model_dir)
 
 
+def positive_setting(name: str, default: int) -> int:
+    """An integer >= 1 from the environment (the deployment's environment_variables), else `default`."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise RuntimeError(f"environment variable {name}: expected an integer >= 1, got {text!r}")
+    return int(text)
+
+
 @rawhttp
 def run(request: AMLRequest) -> AMLResponse:
     assert service is not None, "init() was not called"
@@ -217,32 +330,34 @@ def run(request: AMLRequest) -> AMLResponse:
     if request.method != "POST":
         return respond(405, {"error": "use POST with a JSON body"}, correlation_id)
     try:
-        frame = service.parse(request.get_data())
-        features = service.conform(frame)
+        columns, rows = service.parse(read_body(request, service.max_bytes))
+        features, ids = service.conform(columns, rows)
     except BadRequest as problem:
         return respond(problem.status, {"error": problem.message}, correlation_id)
-    scores = service.predict(features)
-    collect(frame, features, scores, correlation_id)
+    scores = service.predict(features)  # a failure of the model raises: the server answers 500, nothing is collected
     identity = {"model": {"name": service.name, "version": service.version}, "correlation_id": correlation_id}
     body = {**answer(scores), **identity}
-    if service.id_column and service.id_column in frame.columns:
-        body["ids"] = [None if is_missing(v) else plain(v) for v in frame[service.id_column]]
-    return respond(200, body, correlation_id)
+    if ids is not None:
+        body["ids"] = ids
+    response = respond(200, body, correlation_id)
+    # Only now, with the 200 answer built, is the request collected: nothing of a failed request is.
+    collect(features, ids, scores, correlation_id)
+    return response
 
 
-def collect(frame: pd.DataFrame, features: pd.DataFrame, scores: Scores, correlation_id: str) -> None:
+def collect(features: pd.DataFrame, ids: list[Any] | None, scores: Scores, correlation_id: str) -> None:
     if collectors is None:
         return
     inputs = features.copy()
     # The columns the batch deployment writes too (scoring_common's rule); monitoring/monitor.yml reads them.
     outputs = pd.DataFrame(scores.columns())
-    if service and service.id_column and service.id_column in frame.columns:
-        inputs.insert(0, service.id_column, frame[service.id_column].to_numpy())
-        outputs.insert(0, service.id_column, frame[service.id_column].to_numpy())
+    if ids is not None:
+        inputs.insert(0, service.id_column, pd.Series(ids, dtype=object))
+        outputs.insert(0, service.id_column, pd.Series(ids, dtype=object))
     try:
         if isinstance(collectors, dict):
-            collectors["model_inputs"].collect(inputs, correlation_id)
-            collectors["model_outputs"].collect(outputs, correlation_id)
+            collectors["model_inputs"].collect(scalar_rows(inputs), correlation_id)
+            collectors["model_outputs"].collect(scalar_rows(outputs), correlation_id)
         else:
             collectors.collect(inputs, outputs)
     except Exception as exc:  # collection is best effort; the prediction has been made

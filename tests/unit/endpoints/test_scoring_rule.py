@@ -15,6 +15,7 @@ from types import ModuleType, SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from scoring_scripts import post
 
 ENDPOINTS = Path(__file__).resolve().parents[3] / "endpoints"
 ROWS = 40
@@ -87,7 +88,13 @@ def deployed(request, tmp_path_factory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp(request.param)
     version_dir = root / "azureml-models" / f"toy-{request.param}" / "3"
     metadata = {"positive_label": POSITIVE[request.param]} if POSITIVE[request.param] else None
-    mlflow.sklearn.save_model(model, str(version_dir / "model"), signature=infer_signature(features), metadata=metadata)
+    mlflow.sklearn.save_model(
+        model,
+        str(version_dir / "model"),
+        signature=infer_signature(features),
+        metadata=metadata,
+        pip_requirements=[],  # inferring them would start a process that loads the model (seconds)
+    )
     data = root / "rows.csv"
     rows().to_csv(data, index=False)
     settings = {
@@ -104,12 +111,6 @@ def deployed(request, tmp_path_factory) -> SimpleNamespace:
         online.init()
         batch.init()
     return SimpleNamespace(kind=request.param, model=model, features=features, online=online, batch=batch, data=data)
-
-
-def post(online: ModuleType, body: dict) -> tuple[int, dict]:
-    request = SimpleNamespace(method="POST", headers={}, get_data=lambda: json.dumps(body).encode())
-    response = online.run(request)
-    return response.status_code, json.loads(response.get_data())
 
 
 def test_the_rule_for_binary_and_multiclass(scoring_common) -> None:
