@@ -35,6 +35,16 @@ def write(relative: str, text: str) -> Callable[[Path], str]:
     return apply
 
 
+def both(first: Callable[[Path], str], second: Callable[[Path], str]) -> Callable[[Path], str]:
+    """Two edits; the second names the broken file."""
+
+    def apply(root: Path) -> str:
+        first(root)
+        return second(root)
+
+    return apply
+
+
 def remove(relative: str) -> Callable[[Path], str]:
     def apply(root: Path) -> str:
         target = root / relative
@@ -58,7 +68,7 @@ CASES = {
     "unknown key in a component": (
         edit_yaml(SCALE, lambda d: d.update(comand="echo")),
         SCALE,
-        "comand: unknown key",
+        "comand: unknown field",
     ),
     "unknown key in an input": (
         edit_yaml(SCALE, lambda d: d["inputs"]["factor"].update(maximum=3)),
@@ -169,6 +179,58 @@ CASES = {
     ),
 }
 
+# What the loaders let through and a run would also refuse: `mlops validate` and `mlops pipeline run` must report
+# each of these with the same field path (test_validate_and_run_agree).
+RATIO = {"type": "number", "default": 0.5, "min": 0, "max": 1}
+with_ratio = edit_yaml(
+    SCALE, lambda d: (d["inputs"].update(ratio=RATIO), d.update(command=d["command"] + " --ratio ${{inputs.ratio}}"))
+)
+RUN_REFUSES = {
+    "unknown key at step level": (
+        edit_yaml(PIPELINE, lambda d: d["jobs"]["scale"].update(inptus={"factor": 2})),
+        PIPELINE,
+        "jobs.scale.inptus: unknown field",
+    ),
+    "unknown key in a component the pipeline uses": (
+        both(edit_yaml(SCALE, lambda d: d.update(comand="echo")), lambda root: PIPELINE),
+        PIPELINE,
+        "jobs.scale.component: ../components/scale/component.yml: comand: unknown field",
+    ),
+    "pipeline input below the component's min": (
+        edit_yaml(PIPELINE, lambda d: d["inputs"].update(factor=-1)),
+        PIPELINE,
+        "jobs.scale.inputs.factor: -1 is below the minimum 1",
+    ),
+    "step literal above the component's max": (
+        edit_yaml(PIPELINE, lambda d: d["jobs"]["scale"]["inputs"].update(factor=11)),
+        PIPELINE,
+        "jobs.scale.inputs.factor: 11 is above the maximum 10",
+    ),
+    "nan for a number": (
+        both(with_ratio, edit_yaml(PIPELINE, lambda d: d["jobs"]["scale"]["inputs"].update(ratio="nan"))),
+        PIPELINE,
+        "jobs.scale.inputs.ratio: expected a finite number, got 'nan'",
+    ),
+    "inf for a number": (
+        both(with_ratio, edit_yaml(PIPELINE, lambda d: d["jobs"]["scale"]["inputs"].update(ratio="inf"))),
+        PIPELINE,
+        "jobs.scale.inputs.ratio: expected a finite number, got 'inf'",
+    ),
+    "nan for an integer": (
+        edit_yaml(PIPELINE, lambda d: d["inputs"].update(factor="nan")),
+        PIPELINE,
+        "jobs.scale.inputs.factor: expected an integer, got 'nan'",
+    ),
+    "steps in a cycle": (
+        edit_yaml(
+            PIPELINE, lambda d: d["jobs"]["scale"]["inputs"].update(source="${{parent.jobs.total.outputs.total}}")
+        ),
+        PIPELINE,
+        "jobs: the steps depend on each other in a cycle (each reads an output of the one before): "
+        "scale -> total -> scale",
+    ),
+}
+
 
 def test_the_fixture_project_is_valid(miniproject):
     assert validate_files(Layout(miniproject), discover(Layout(miniproject))) == []
@@ -189,3 +251,18 @@ def test_each_broken_file_is_reported_with_file_and_field(miniproject, capsys, c
     assert exit_code == 1
     lines = [line for line in out.splitlines() if line.startswith(broken_file + ":")]
     assert any(expected in line for line in lines), out
+
+
+@pytest.mark.parametrize("case", RUN_REFUSES, ids=list(RUN_REFUSES))
+def test_validate_and_run_agree(miniproject, capsys, case):
+    """The same problem, the same words: validate lists it (exit 1), a run refuses to start (exit 2, bad input)."""
+    mutate, broken_file, expected = RUN_REFUSES[case]
+    mutate(miniproject)
+    assert main(["validate", broken_file]) == 1
+    assert any(
+        line.startswith(f"{broken_file}: ") and expected in line for line in capsys.readouterr().out.splitlines()
+    )
+    assert main(["pipeline", "run", broken_file]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {miniproject / broken_file}: ") and expected in err, err
+    assert not list((miniproject.parent / "state").glob("runs/*")), "nothing may run"

@@ -134,6 +134,44 @@ def load_data(path: Path) -> Any:
     return call_loader(_ml().load_data, path)
 
 
+# azure-ai-ml does not refuse these: it drops an unknown top-level key of a component without a word, and warns
+# ("Unknown field.") about an unknown key of a pipeline step, then submits the job without it. Azure never sees
+# the key, so what the author meant (`inptus:` for `inputs:`) silently does not happen: `mlops validate` and the
+# local target refuse both, with the same message.
+UNKNOWN_FIELD = "unknown field (azure-ai-ml would drop it without an error; remove or fix it)"
+
+
+def unknown_component_keys(document: dict[str, Any]) -> list[str]:
+    """Top-level keys of a component YAML that azure-ai-ml's schema for its `type` does not declare (unknown keys
+    inside inputs and outputs the loader rejects itself)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from azure.ai.ml._schema.component import CommandComponentSchema, ParallelComponentSchema
+        from azure.ai.ml._schema.pipeline.pipeline_component import PipelineComponentSchema
+
+        schemas = {"command": CommandComponentSchema, "parallel": ParallelComponentSchema}
+        schemas["pipeline"] = PipelineComponentSchema
+        schema_class = schemas.get(str(document.get("type", "command")).lower())
+        if schema_class is None:  # a type the loader itself refuses or this template does not run
+            return []
+        schema = schema_class(context={"base_path": "."})
+    declared = {field.data_key or name for name, field in schema.fields.items()}
+    return [key for key in document if key not in declared]
+
+
+def unknown_job_fields(job: Any) -> list[str]:
+    """Field paths of a loaded job (`jobs.train.inptus`) that azure-ai-ml's own validation flags "Unknown field."
+    (a warning there, so the job would be submitted without them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = job._validate()._to_dict()
+    return [
+        str(diagnostic.get("path"))
+        for diagnostic in report.get("warnings", [])
+        if str(diagnostic.get("message", "")).strip() == "Unknown field."
+    ]
+
+
 def _one_line(exc: Exception) -> str:
     """The SDK's schema errors embed a JSON report; keep its field paths and the first clause of each message."""
     text = str(exc)

@@ -2,12 +2,14 @@
 
 The loaders do the parsing and schema checks (and apply `--set` overrides exactly as `az ml job create --set`
 does, through `params_override`); this module reads the result: steps, their components, and where each step
-input comes from. It also checks what the SDK lets through: bindings to inputs, outputs or steps that don't exist.
+input comes from. It also checks what the SDK lets through: bindings to inputs, outputs or steps that don't exist,
+unknown keys of a step or of the components the steps use, literal parameters outside their type, enum or range.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +117,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     _check_override_targets(path, raw, component_files, override_entries)
     job = loaders.load_job(path, override_entries)
     as_dict = job._to_dict()
-    problems: list[str] = []
+    problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
 
     # Data paths come from the entities: `_to_dict()` prefixes local paths with "azureml:".
     inputs = {
@@ -129,6 +131,9 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
         component_file = component_files[step_name]
         component = loaders.load_component(component_file)
         step = Step(step_name, component, component_file)
+        shown = os.path.relpath(component_file, path.parent)
+        for key in loaders.unknown_component_keys(loaders.read_yaml(component_file)):
+            problems.append(f"jobs.{step_name}.component: {shown}: {key}: {loaders.UNKNOWN_FIELD}")
         for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
             if input_name not in (component.inputs or {}):  # the SDK drops these without a word
                 problems.append(
@@ -149,6 +154,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
         steps[step_name] = step
 
     problems += check_bindings(inputs, outputs, steps)
+    problems += check_parameters(inputs, steps)
     ordered = _execution_order(path, steps)
     return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
 
@@ -283,6 +289,33 @@ def check_bindings(inputs: dict[str, Any], outputs: dict[str, str], steps: dict[
     return problems
 
 
+def check_parameters(inputs: dict[str, Any], steps: dict[str, Step]) -> list[str]:
+    """Every literal a step's parameter input gets (from the step, a pipeline input or the component's default)
+    against its declared type, enum and min/max (`seed: -1`, `test_size: nan`), with the local target's own check,
+    so validate and a run refuse the same values before anything runs, as Azure does on submission."""
+    # Imported here: the local target's job runner imports this module.
+    from mlops.targets.local.jobs import PARAMETER_TYPES, check_parameter
+
+    problems = []
+    for step in steps.values():
+        for name, port in (step.component.inputs or {}).items():
+            source = step.inputs.get(name)
+            if str(port.type) not in PARAMETER_TYPES or isinstance(source, StepOutput | DataInput):
+                continue
+            if isinstance(source, ParentInput):
+                parent = inputs.get(source.name)
+                value = parent.value if isinstance(parent, Literal) else None
+            else:
+                value = source.value if isinstance(source, Literal) else port.default
+            if value is None or (value == "" and port.optional):
+                continue
+            try:
+                check_parameter(step.name, name, port, value)
+            except MlopsError as exc:
+                problems.append(str(exc))
+    return problems
+
+
 def _execution_order(path: Path, steps: dict[str, Step]) -> list[str]:
     """Dependencies first; otherwise the order the YAML lists the steps in."""
     waiting = {name: {up for up in step.upstream if up in steps} for name, step in steps.items()}
@@ -290,7 +323,28 @@ def _execution_order(path: Path, steps: dict[str, Step]) -> list[str]:
     while waiting:
         ready = [name for name, ups in waiting.items() if ups <= set(order)]
         if not ready:
-            raise MlopsError(f"{path}: jobs: the steps depend on each other in a cycle: {', '.join(waiting)}")
+            cycle = " -> ".join(dependency_cycle(waiting))
+            raise MlopsError(
+                f"{path}: jobs: the steps depend on each other in a cycle (each reads an output of the one before): "
+                f"{cycle}"
+            )
         order.append(ready[0])
         del waiting[ready[0]]
     return order
+
+
+def dependency_cycle(upstream: dict[str, set[str]]) -> list[str]:
+    """One cycle in a step graph where no step can start (`upstream`: step -> the steps it reads outputs of, in
+    YAML order; every step waits on at least one of them). Only the steps on the cycle, in data-flow order,
+    starting at the one listed first, which is repeated at the end: ["a", "b", "c", "a"] when b reads a, c reads b
+    and a reads c. Steps that merely wait on the cycle are left out."""
+    position = {name: index for index, name in enumerate(upstream)}
+    walk: list[str] = []
+    current = next(iter(upstream))
+    while current not in walk:  # follow upstream edges until a step repeats: the walk has entered the cycle
+        walk.append(current)
+        current = min((up for up in upstream[current] if up in position), key=position.__getitem__)
+    cycle = walk[walk.index(current) :][::-1]  # the walk goes against the data flow
+    start = cycle.index(min(cycle, key=position.__getitem__))
+    cycle = cycle[start:] + cycle[:start]
+    return [*cycle, cycle[0]]

@@ -1,8 +1,9 @@
 """`mlops validate`: load every Azure ML YAML in the repo with azure-ai-ml, then check what the SDK misses.
 
-The loaders catch schema errors. They accept silently: unknown keys in a component, a binding to an input or step
-that does not exist, a code folder, include, conda file or data path that is not there, a command that uses an
-undeclared or optional input outside `$[[ ]]`, and reserved input names. Every problem names the file and field.
+The loaders catch schema errors. They accept silently (or with a warning): unknown keys in a component or a
+pipeline step, a binding to an input or step that does not exist, a code folder, include, conda file or data path
+that is not there, a command that uses an undeclared or optional input outside `$[[ ]]`, reserved input names, and
+a pipeline's literal parameter outside its declared type, enum or min/max. Every problem names the file and field.
 """
 
 from __future__ import annotations
@@ -114,25 +115,8 @@ def _is_conda_file(document: dict[str, Any]) -> bool:
     return "$schema" not in document and "dependencies" in document
 
 
-def _component_fields() -> set[str]:
-    """Top-level field names azure-ai-ml's command component schema declares. It ignores unknown top-level keys
-    silently (unknown keys inside inputs and outputs it rejects itself)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from azure.ai.ml._schema.component.command_component import CommandComponentSchema
-
-        schema = CommandComponentSchema(context={"base_path": "."})
-        return {field.data_key or name for name, field in schema.fields.items()}
-
-
 def _check_component(root: Path, file: Path, document: dict, component: Any, catalog: LocalCatalog) -> list[Problem]:
-    problems: list[Problem] = []
-    top_level = _component_fields()
-    for key in document:
-        if key not in top_level:
-            problems.append(Problem(file, key, "unknown key (azure-ai-ml ignores it silently; remove or fix it)"))
+    problems = [Problem(file, key, azureml.UNKNOWN_FIELD) for key in azureml.unknown_component_keys(document)]
     name = str(document.get("name", ""))
     if not COMPONENT_NAME.match(name):
         problems.append(Problem(file, "name", f"{name!r}: use lowercase letters, digits and underscores"))
