@@ -79,11 +79,14 @@ def test_predictions_without_the_prediction_column(tmp_path: Path, reference, pr
     assert "prediction_drift" in str(error.value)
 
 
-def test_ground_truth_that_matches_no_prediction(tmp_path: Path, reference, production) -> None:
+def test_ground_truth_that_matches_no_prediction_is_not_enough_data(tmp_path: Path, reference, production) -> None:
+    # Labels arrive late: a window none of whose predictions is labelled yet cannot be scored, and is said so.
     predictions = pd.DataFrame({"patient_id": production["patient_id"], "prediction": 0, "probability": 0.1})
     ground_truth = pd.DataFrame({"patient_id": [1, 2], "diabetic": [0, 1]})
-    with pytest.raises(MonitorInputError, match=r"no prediction matched a ground-truth row by patient_id"):
-        run(tmp_path, reference, production, predictions=predictions, ground_truth=ground_truth)
+    result = run(tmp_path, reference, production, predictions=predictions, ground_truth=ground_truth)
+    performance = result.signal("model_performance")
+    assert performance.status == "not enough data" and not performance.breached
+    assert "0 of 2000 prediction(s) joined to ground truth by patient_id (2 labels) < minimum 30" in performance.reason
 
 
 def test_nothing_is_written_when_the_input_is_bad(tmp_path: Path, reference, production) -> None:

@@ -10,6 +10,9 @@ shuffled, negatives clipped to 0). Fits are seeded and capped in rows, so the nu
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +22,9 @@ PERMUTATION_REPEATS = 3
 MAX_ITER = 50
 # HistGradientBoosting handles at most this many categories natively; above it, categories become integer codes.
 MAX_NATIVE_CATEGORIES = 255
+# Importances of data seen before in this process (the reference, for every window a process monitors) are reused.
+CACHED_IMPORTANCES = 4
+_importances: OrderedDict[str, tuple[dict[str, float] | None, str | None]] = OrderedDict()
 
 
 def _surrogate_matrix(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +52,34 @@ def feature_importance(
     """Permutation importance of each column of `features` for a surrogate fitted to predict `target`.
 
     Returns (importances, None), or (None, reason) when no surrogate can be fitted (e.g. a constant target).
+    The same data in the same process gives the same answer, so it is computed once (`CACHED_IMPORTANCES`).
     """
+    key = _digest(features, target, task, seed)
+    if key is None:
+        return _feature_importance(features, target, task, seed)
+    if key not in _importances:
+        _importances[key] = _feature_importance(features, target, task, seed)
+        while len(_importances) > CACHED_IMPORTANCES:
+            _importances.popitem(last=False)
+    importances, reason = _importances[key]
+    return (dict(importances) if importances is not None else None), reason
+
+
+def _digest(features: pd.DataFrame, target: pd.Series, task: str, seed: int) -> str | None:
+    """A digest of the inputs, or None for a column of mixed types (pandas hashes 1 and "1" alike there)."""
+    for column in [*(features[c] for c in features.columns), target]:
+        if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) != "string":
+            return None
+    digest = hashlib.sha256(f"{task}|{seed}|{[(str(c), str(t)) for c, t in features.dtypes.items()]}".encode())
+    digest.update(str(target.dtype).encode())
+    for part in (features, target):
+        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _feature_importance(
+    features: pd.DataFrame, target: pd.Series, task: str, seed: int
+) -> tuple[dict[str, float] | None, str | None]:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.inspection import permutation_importance
     from threadpoolctl import threadpool_limits

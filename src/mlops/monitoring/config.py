@@ -7,21 +7,39 @@ them, see settings.py).
 The retrain rule lives in the schedule's `properties` (string values; Azure stores them, nothing else reads them):
 `mlops.retrain.min_breached_windows` (M), `mlops.retrain.last_windows` (N) and `mlops.retrain.signals`; so does
 `mlops.positive_label`, the binary model's positive class (the `positive_label` of its MLmodel metadata), whose
-precision and recall model_performance reports.
+precision and recall model_performance reports. So do the local-only window rules (Azure ML's schema has no
+minimum sample size, and `feature_attribution_drift` takes no signal-level `properties`):
+`mlops.min_window_rows` (every signal) and `mlops.min_window_rows.<signal>` (one signal),
+`mlops.min_prediction_coverage` and `mlops.max_malformed_share`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.monitoring.errors import MonitorInputError
 from mlops.monitoring.kinds import AZURE_ONLY_SIGNAL_TYPES, GROUND_TRUTH, REFERENCE, SIGNAL_KINDS
-from mlops.monitoring.settings import PERFORMANCE_METRICS, MonitorConfig, RetrainRule, SignalBlock, SignalConfig
+from mlops.monitoring.settings import (
+    DEFAULT_MAX_MALFORMED_SHARE,
+    DEFAULT_MIN_PREDICTION_COVERAGE,
+    DEFAULT_MIN_WINDOW_ROWS,
+    MAX_MALFORMED_SHARE,
+    MIN_PREDICTION_COVERAGE,
+    MIN_WINDOW_ROWS,
+    PERFORMANCE_METRICS,
+    MonitorConfig,
+    RetrainRule,
+    SignalBlock,
+    SignalConfig,
+    WindowRules,
+)
 from mlops.project.loaders import load_entity, read_yaml
 
 RETRAIN_M = "mlops.retrain.min_breached_windows"
@@ -164,14 +182,60 @@ def parse_config(path: Path, document: dict[str, Any]) -> MonitorConfig:
         signals[name] = SIGNAL_KINDS[kind].parse(block)
     if not signals:
         raise MonitorInputError(f"{path}: create_monitor.monitoring_signals: no signal the local monitor can run")
+    properties = document.get("properties") or {}
+    signals = _with_min_rows(path, properties, signals)
     return MonitorConfig(
         name=str(document.get("name", path.stem)),
         ml_task=ml_task,
         signals=signals,
-        retrain=_parse_retrain(path, document.get("properties") or {}, signals),
+        retrain=_parse_retrain(path, properties, signals),
         warnings=tuple(warnings),
-        positive_label=_parse_positive_label(path, document.get("properties") or {}, ml_task),
+        positive_label=_parse_positive_label(path, properties, ml_task),
+        window=WindowRules(
+            min_prediction_coverage=_share(path, properties, MIN_PREDICTION_COVERAGE, DEFAULT_MIN_PREDICTION_COVERAGE),
+            max_malformed_share=_share(path, properties, MAX_MALFORMED_SHARE, DEFAULT_MAX_MALFORMED_SHARE),
+        ),
     )
+
+
+def _with_min_rows(path: Path, properties: dict[str, Any], signals: dict[str, SignalConfig]) -> dict[str, SignalConfig]:
+    """Each signal's minimum rows: its own `mlops.min_window_rows.<signal>`, else `mlops.min_window_rows`, else the
+    default."""
+    default = _count(path, properties, MIN_WINDOW_ROWS, DEFAULT_MIN_WINDOW_ROWS)
+    own: dict[str, int] = {}
+    for key in properties:
+        if str(key).startswith(MIN_WINDOW_ROWS + "."):
+            name = str(key)[len(MIN_WINDOW_ROWS) + 1 :]
+            if name not in signals:
+                raise MonitorInputError(
+                    f"{path}: properties.{key}: no signal named '{name}' (signals: {', '.join(signals)})"
+                )
+            own[name] = _count(path, properties, str(key), default)
+    return {name: replace(signal, min_rows=own.get(name, default)) for name, signal in signals.items()}
+
+
+def _count(path: Path, properties: dict[str, Any], key: str, default: int) -> int:
+    """A whole number of rows, at least 1 (a string, as Azure stores properties, or a YAML integer)."""
+    value = properties.get(key, default)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise MonitorInputError(f"{path}: properties.{key}: '{value}' is not a whole number of rows") from None
+    if number < 1:
+        raise MonitorInputError(f"{path}: properties.{key}: {number} rows; expected at least 1")
+    return number
+
+
+def _share(path: Path, properties: dict[str, Any], key: str, default: float) -> float:
+    """A share between 0 and 1 (e.g. "0.9")."""
+    value = properties.get(key, default)
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise MonitorInputError(f"{path}: properties.{key}: '{value}' is not a number (a share from 0 to 1)") from None
+    if not math.isfinite(number) or not 0 <= number <= 1:
+        raise MonitorInputError(f"{path}: properties.{key}: {value}; expected a share from 0 to 1")
+    return number
 
 
 def _parse_positive_label(path: Path, properties: dict[str, Any], ml_task: str) -> str | None:

@@ -41,8 +41,23 @@ def read_history(history_dir: Path | str, monitor: str | None = None) -> list[di
 
 
 def retrain_flags(entries: Iterable[Mapping[str, Any]], signals: Sequence[str]) -> list[bool]:
-    """For each run: did one of `signals` breach (with alerts on)?"""
-    return [any(name in (entry.get("breached_signals") or {}) for name in signals) for entry in entries]
+    """For each run that counts: did one of `signals` breach (with alerts on)?
+
+    A run counts when at least one of `signals` was evaluated on it (`evaluated_signals`); a window too small to
+    judge (every retrain signal "not enough data" or skipped) says nothing either way and is left out. Entries
+    written before `evaluated_signals` existed always count.
+    """
+    return [
+        any(name in (entry.get("breached_signals") or {}) for name in signals)
+        for entry in entries
+        if counts(entry, signals)
+    ]
+
+
+def counts(entry: Mapping[str, Any], signals: Sequence[str]) -> bool:
+    """Whether a history entry counts towards the retrain rule over `signals`."""
+    evaluated = entry.get("evaluated_signals")
+    return evaluated is None or any(name in evaluated for name in signals)
 
 
 def should_retrain(history: Sequence[bool], m: int, n: int) -> bool:

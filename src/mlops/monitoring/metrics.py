@@ -79,12 +79,22 @@ def infer_column_type(values: pd.Series) -> str:
 def numeric_array(values: pd.Series) -> np.ndarray:
     """Finite float64 values of a column; nulls, non-numeric strings and ±inf are dropped."""
     if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
-        if pd.api.types.is_bool_dtype(values.dtype):
-            values = values.astype("float64")
-        else:
-            values = pd.to_numeric(values, errors="coerce")
+        values = values.astype("float64") if pd.api.types.is_bool_dtype(values.dtype) else to_numbers(values)
     array = values.to_numpy(dtype="float64", na_value=np.nan)
     return array[np.isfinite(array)]
+
+
+def to_numbers(values: pd.Series) -> pd.Series:
+    """A column of any values as numbers: text that is not a number, and booleans mixed in with other values (a
+    JSON `true` where numbers were sent), become null; so do values of any other type."""
+    if values.dtype == object:
+        numbers = np.fromiter(
+            (isinstance(v, int | float | str | np.number) and not isinstance(v, bool) for v in values.to_numpy()),
+            dtype=bool,
+            count=len(values),
+        )
+        values = values.where(numbers)
+    return pd.to_numeric(values, errors="coerce")
 
 
 def categorical_values(values: pd.Series, numeric_codes: bool) -> pd.Series:
@@ -388,7 +398,7 @@ def _type_valid_mask(values: pd.Series, kind: str) -> tuple[np.ndarray, pd.Serie
     if kind in (FLOAT, INTEGER):
         if prod_kind == BOOLEAN:
             return np.zeros(len(values), dtype=bool), values
-        converted = values if prod_kind in (FLOAT, INTEGER) else pd.to_numeric(values, errors="coerce")
+        converted = values if prod_kind in (FLOAT, INTEGER) else to_numbers(values)
         array = converted.to_numpy(dtype="float64", na_value=np.nan)
         valid = ~np.isnan(array)
         if kind == INTEGER:

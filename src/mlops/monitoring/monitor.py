@@ -11,10 +11,10 @@ import pandas as pd
 
 from mlops.monitoring.config import load_config
 from mlops.monitoring.errors import MonitorInputError
-from mlops.monitoring.history import append_history, read_history, retrain_flags, should_retrain
+from mlops.monitoring.history import append_history, counts, read_history, retrain_flags, should_retrain
 from mlops.monitoring.kinds import SIGNAL_KINDS
 from mlops.monitoring.report import write_html, write_json
-from mlops.monitoring.results import MonitorResult, RetrainDecision, SignalResult
+from mlops.monitoring.results import InputLines, MonitorResult, RetrainDecision, SignalResult
 from mlops.monitoring.settings import MonitorConfig, SignalConfig
 from mlops.monitoring.signals import WindowData
 
@@ -45,6 +45,32 @@ def _check_frame(frame: object, what: str, window_name: str, *, allow_empty: boo
     if frame.columns.has_duplicates:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise MonitorInputError(f"{what} for window '{window_name}': duplicate column(s) {', '.join(duplicated)}")
+    found = first_non_scalar(frame)
+    if found is not None:
+        column, row, kind = found
+        raise MonitorInputError(
+            f"{what} for window '{window_name}': column '{column}' holds a {kind} in row {row + 1}; expected "
+            "numbers, text, booleans or nulls"
+        )
+
+
+# What pandas' infer_dtype says of an object column that holds scalars only; other answers ("mixed", ...) are
+# looked at value by value.
+_SCALAR_KINDS = {"string", "empty", "integer", "floating", "mixed-integer-float", "decimal", "boolean", "bytes"}
+
+
+def first_non_scalar(frame: pd.DataFrame) -> tuple[str, int, str] | None:
+    """(column, row position, type name) of the first value that is not a scalar (a dict, list, ...), or None.
+
+    Only object columns can hold one; a column of plain text or numbers is told apart in C by infer_dtype."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_KINDS:
+            continue
+        for row, value in enumerate(values.to_numpy()):
+            if not pd.api.types.is_scalar(value):
+                return str(column), row, type(value).__name__
+    return None
 
 
 def run_monitor(
@@ -60,6 +86,7 @@ def run_monitor(
     history_dir: Path | str,
     window_name: str,
     timestamp: datetime | None = None,
+    input_lines: InputLines | None = None,
 ) -> MonitorResult:
     """Run every signal of the monitor YAML on one production window and decide whether to retrain.
 
@@ -71,7 +98,12 @@ def run_monitor(
     - `ground_truth`: id column + the `actual` column, for model_performance;
     - `reference_predictions`: optional model outputs on the reference data; without them the reference side of
       prediction drift and feature attribution drift is the reference's `target_column`, as the YAML declares;
-    - `id_column`: joins predictions to inputs and ground truth; default: the YAML's `correlation_id`.
+    - `id_column`: joins predictions to inputs and ground truth; default: the YAML's `correlation_id`;
+    - `input_lines`: what the reader of collected JSON lines read and skipped, for the report.
+
+    A signal computed on fewer rows than its minimum (`mlops.min_window_rows`), or a prediction-based one when too
+    few inputs have a prediction (`mlops.min_prediction_coverage`), is "not enough data": no breach, and a window
+    none of whose retrain signals could be judged does not count towards the retrain rule.
 
     Writes `report.json` and `report.html` into `out_dir`, appends a line to the history file in `history_dir`,
     and returns the result (`.breached`, `.breached_signals`, `.retrain`, `.summary()`). Bad input raises
@@ -94,22 +126,27 @@ def run_monitor(
         timestamp=timestamp or datetime.now(UTC),
         signals=evaluate_window(config, data),
         warnings=list(config.warnings),
+        input_lines=input_lines,
     )
 
     rule = config.retrain
+    evaluated = [s.name for s in result.signals if s.evaluated]
     # A re-run of a window replaces its earlier verdict: the same data must not count twice towards M of N.
     earlier = [entry for entry in read_history(history_dir, config.name) if entry.get("window") != window_name]
     flags = retrain_flags(earlier, rule.signals)
-    flags.append(any(name in result.breached_signals for name in rule.signals))
+    latest_counted = counts({"evaluated_signals": evaluated}, rule.signals)
+    if latest_counted:
+        flags.append(any(name in result.breached_signals for name in rule.signals))
     considered = flags[-rule.last_runs :]
     result.retrain = RetrainDecision(
-        retrain=should_retrain(flags, rule.min_breached, rule.last_runs),
+        retrain=latest_counted and should_retrain(flags, rule.min_breached, rule.last_runs),
         breached_windows=sum(considered),
         considered_windows=len(considered),
         min_breached=rule.min_breached,
         last_runs=rule.last_runs,
         signals=rule.signals,
-        latest_breached=considered[-1],
+        latest_breached=latest_counted and considered[-1],
+        latest_counted=latest_counted,
     )
 
     out = Path(out_dir)
@@ -124,6 +161,7 @@ def run_monitor(
             "window": result.window,
             "breached": result.breached,
             "breached_signals": result.breached_signals,
+            "evaluated_signals": evaluated,
             "retrain": result.retrain.retrain,
         },
     )

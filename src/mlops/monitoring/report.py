@@ -17,6 +17,7 @@ from mlops.monitoring.results import (
     BELOW,
     DISTRIBUTIONS,
     MAX_DISTRIBUTION_LABELS,
+    NOT_ENOUGH_DATA,
     SKIPPED,
     FeatureResult,
     MonitorResult,
@@ -130,6 +131,9 @@ def render_html(result: MonitorResult) -> str:
         parts.append(
             f"<p>Retrain: <b>{'yes' if result.retrain.retrain else 'no'}</b> — {html.escape(result.retrain.reason)}</p>"
         )
+    skipped = result.input_lines.summary() if result.input_lines else None
+    if skipped:
+        parts.append(f"<p class='warn'>Input: {html.escape(skipped)}</p>")
     if result.warnings:
         parts.append("<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings) + "</ul>")
     plotted: set[tuple[str, str]] = set()
@@ -138,6 +142,9 @@ def render_html(result: MonitorResult) -> str:
         alert = "on" if signal.alert_enabled else "off"
         if signal.status == SKIPPED:
             parts.append(f"<p>Skipped: {html.escape(signal.reason or '')}</p>")
+            continue
+        if signal.status == NOT_ENOUGH_DATA:
+            parts.append(f"<p class='na'>Not enough data: {html.escape(signal.reason or '')}</p>")
             continue
         parts.append(f"<p>Alert {alert}. " + " ".join(html.escape(n) for n in signal.notes) + "</p>")
         parts.append(

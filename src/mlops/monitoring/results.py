@@ -22,6 +22,11 @@ MAX_DISTRIBUTION_LABELS = 200
 
 COMPUTED = "computed"
 SKIPPED = "skipped"
+# too few rows (or too few of the inputs with a prediction) to judge: neither pass nor breach, and the window does not
+# count towards the retrain rule for this signal
+NOT_ENOUGH_DATA = "not enough data"
+# report.json lists at most this many malformed lines (the count is always exact)
+MAX_LISTED_MALFORMED = 100
 
 
 def breaches(value: float | None, threshold: float | None, direction: str | None) -> bool:
@@ -31,6 +36,40 @@ def breaches(value: float | None, threshold: float | None, direction: str | None
     if value is None or threshold is None or math.isnan(value):
         return False
     return value < threshold if direction == BELOW else value > threshold
+
+
+@dataclass(frozen=True)
+class MalformedLine:
+    """A collected JSON line the reader skipped: where (`file:line`) and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class InputLines:
+    """What the reader of collected JSON lines read for a window: non-blank lines, and those it skipped."""
+
+    lines: int
+    malformed: tuple[MalformedLine, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "malformed_lines": len(self.malformed),
+            "malformed": [{"where": m.where, "reason": m.reason} for m in self.malformed[:MAX_LISTED_MALFORMED]],
+        }
+
+    def summary(self) -> str | None:
+        """`skipped 3 malformed lines (of 412): <file>:<line> (why); ...`, or None when nothing was skipped."""
+        if not self.malformed:
+            return None
+        count = len(self.malformed)
+        shown = "; ".join(map(str, self.malformed[:3])) + (f"; +{count - 3} more in the report" if count > 3 else "")
+        return f"skipped {count} malformed line{'s' if count > 1 else ''} (of {self.lines}): {shown}"
 
 
 @dataclass
@@ -126,6 +165,11 @@ class SignalResult:
     def breached_features(self) -> list[str]:
         return [f.feature for f in self.features if f.breached]
 
+    @property
+    def evaluated(self) -> bool:
+        """Computed on enough data (not skipped, not "not enough data")."""
+        return self.status == COMPUTED
+
     def feature(self, name: str) -> FeatureResult:
         for f in self.features:
             if f.feature == name:
@@ -156,10 +200,14 @@ class RetrainDecision:
     last_runs: int
     signals: tuple[str, ...]
     latest_breached: bool
+    # False when none of the retrain signals could be evaluated on this window (not enough data, skipped)
+    latest_counted: bool = True
 
     @property
     def reason(self) -> str:
         rule = f"M={self.min_breached} of the last N={self.last_runs} windows, latest included"
+        if not self.latest_counted:
+            return f"this window does not count: no retrain signal had enough data to judge it ({rule})"
         if self.retrain:
             return f"{self.breached_windows} of the last {self.considered_windows} windows breached ({rule})"
         if not self.latest_breached:
@@ -175,6 +223,7 @@ class RetrainDecision:
             "min_breached_windows": self.min_breached,
             "last_windows": self.last_runs,
             "signals": list(self.signals),
+            "latest_counted": self.latest_counted,
         }
 
 
@@ -189,6 +238,8 @@ class MonitorResult:
     report_json: Path | None = None
     report_html: Path | None = None
     history_file: Path | None = None
+    # what the reader of collected JSON lines skipped (None for frames and batch files)
+    input_lines: InputLines | None = None
 
     @property
     def breached(self) -> bool:
@@ -199,6 +250,11 @@ class MonitorResult:
     def breached_signals(self) -> dict[str, list[str]]:
         """Alerting signals and their breached features."""
         return {s.name: s.breached_features for s in self.signals if s.alerting}
+
+    @property
+    def not_enough_data(self) -> list[str]:
+        """Signals that had too little data to judge this window."""
+        return [s.name for s in self.signals if s.status == NOT_ENOUGH_DATA]
 
     def signal(self, name: str) -> SignalResult:
         for s in self.signals:
@@ -214,6 +270,8 @@ class MonitorResult:
             "breached": self.breached,
             "breached_signals": self.breached_signals,
             "retrain": self.retrain.to_dict() if self.retrain else None,
+            "not_enough_data": self.not_enough_data,
+            "input": self.input_lines.to_dict() if self.input_lines else None,
             "warnings": self.warnings,
             "signals": [s.to_dict() for s in self.signals],
         }
@@ -221,7 +279,12 @@ class MonitorResult:
     def summary(self) -> str:
         """One screen: the verdict, a line per signal, the retrain decision, the first warnings, the report."""
         status = "BREACHED" if self.breached else "ok"
+        if not self.breached and self.not_enough_data:
+            status += f" ({len(self.not_enough_data)} signal(s) with not enough data)"
         lines = [f"Monitor {self.monitor}, window '{self.window}' ({self.timestamp:%Y-%m-%d %H:%M:%S %Z}): {status}"]
+        skipped = self.input_lines.summary() if self.input_lines else None
+        if skipped:
+            lines.append(f"Input: {skipped}")
         lines += [_signal_line(s) for s in self.signals]
         if self.retrain is not None:
             lines.append(f"Retrain: {'YES' if self.retrain.retrain else 'no'} — {self.retrain.reason}")
@@ -245,6 +308,8 @@ def _signal_line(signal: SignalResult) -> str:
     head = f"  {signal.name:<28} {signal.type:<26}"
     if signal.status == SKIPPED:
         return f"{head}skipped: {signal.reason}"
+    if signal.status == NOT_ENOUGH_DATA:
+        return f"{head}not enough data: {signal.reason}"
     if not signal.breached:
         not_computable = sum(1 for f in signal.features for m in f.metrics if m.value is None)
         tail = f" ({not_computable} metric(s) not computable)" if not_computable else ""

@@ -40,6 +40,19 @@ ATTRIBUTION_METRIC = "normalized_discounted_cumulative_gain"
 SDK_DEFAULT_DRIFT = {NUMERICAL: {"normalized_wasserstein_distance": 0.1}, CATEGORICAL: {"jensen_shannon_distance": 0.1}}
 SDK_DEFAULT_QUALITY = dict.fromkeys(QUALITY_METRICS, 0.0)
 
+# How much data a window needs (local-only; the schedule's properties, read by config.py; monitoring/README.md,
+# "Small, partial and malformed windows"). Azure ML's monitor schema has no such settings.
+MIN_WINDOW_ROWS = "mlops.min_window_rows"  # `mlops.min_window_rows.<signal name>` sets one signal's
+MIN_PREDICTION_COVERAGE = "mlops.min_prediction_coverage"
+MAX_MALFORMED_SHARE = "mlops.max_malformed_share"
+# Below this many rows a signal is "not enough data": 30 is the smallest window of the own-data tables `mlops init`
+# splits off (wine: 36 rows) and the usual floor for a sample statistic; a 1-row window breaches nothing.
+DEFAULT_MIN_WINDOW_ROWS = 30
+# Below this share of the window's input rows with a prediction, the prediction-based signals are "not enough data".
+DEFAULT_MIN_PREDICTION_COVERAGE = 0.9
+# More than this share of a collection's JSON lines malformed (at least 2 lines, unless it is 0): the window is refused.
+DEFAULT_MAX_MALFORMED_SHARE = 0.01
+
 
 @dataclass(frozen=True)
 class DataBinding:
@@ -74,6 +87,8 @@ class SignalConfig:
     thresholds: dict[str, float] = field(default_factory=dict)
     production: tuple[DataBinding, ...] = ()
     reference: DataBinding | None = None
+    # fewer rows than this in what the signal computes on: "not enough data" (properties.mlops.min_window_rows)
+    min_rows: int = DEFAULT_MIN_WINDOW_ROWS
 
     def column(self, role: str) -> str | None:
         """A `data_column_names` entry (target_column, prediction, prediction_probability, correlation_id, actual)."""
@@ -96,6 +111,14 @@ class RetrainRule:
 
 
 @dataclass(frozen=True)
+class WindowRules:
+    """What a window's data must satisfy beyond each signal's minimum rows (the schedule's properties)."""
+
+    min_prediction_coverage: float = DEFAULT_MIN_PREDICTION_COVERAGE
+    max_malformed_share: float = DEFAULT_MAX_MALFORMED_SHARE
+
+
+@dataclass(frozen=True)
 class MonitorConfig:
     """What the local monitor runs: its signals, in the order of the YAML, and the retrain rule."""
 
@@ -107,6 +130,7 @@ class MonitorConfig:
     # the model's positive class (properties.mlops.positive_label): model_performance's precision and recall are of
     # this class; None: the class that sorts last in a window with at most two classes, macro-averaged with more
     positive_label: str | None = None
+    window: WindowRules = field(default_factory=WindowRules)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,12 @@
 attribution drift and model performance, with the thresholds of monitoring/monitor.yml.
 
 Each signal type has one compute function, `(signal, config, data, result) -> None`, that fills `result`; the
-registry (kinds.py) says which type uses which and which way each metric alerts."""
+registry (kinds.py) says which type uses which and which way each metric alerts.
+
+Each compute function checks that it has enough data first: at least the signal's `min_rows` rows in what it computes
+on, and for the signals on the model's outputs, predictions for at least `min_prediction_coverage` of the window's
+input rows. Otherwise the signal is "not enough data" with the counts in its reason. Ids are joined as text (7, 7.0
+and "7" are one id), so a join never fails on the id column's type."""
 
 from __future__ import annotations
 
@@ -24,12 +29,15 @@ from mlops.monitoring.metrics import (
     infer_column_type,
     numeric_array,
     numerical_drift,
+    to_numbers,
 )
 from mlops.monitoring.metrics import data_quality as column_quality
-from mlops.monitoring.results import SKIPPED, FeatureResult, MetricResult, SignalResult
+from mlops.monitoring.results import NOT_ENOUGH_DATA, SKIPPED, FeatureResult, MetricResult, SignalResult
 from mlops.monitoring.settings import (
     ATTRIBUTION_METRIC,
     DRIFT_METRICS,
+    MIN_PREDICTION_COVERAGE,
+    MIN_WINDOW_ROWS,
     PERFORMANCE_METRICS,
     QUALITY_METRICS,
     MonitorConfig,
@@ -37,6 +45,8 @@ from mlops.monitoring.settings import (
 )
 
 DEFAULT_PREDICTION_COLUMN = "prediction"
+# Private column names for joins by id (the id's text form, the value brought over from the other frame).
+_JOIN_KEY, _JOINED = "__mlops_join_key", "__mlops_joined_value"
 
 
 @dataclass(eq=False)
@@ -51,6 +61,21 @@ class WindowData:
     id_column: str | None = None
     _profiles: dict[tuple[str, str, str], ReferenceProfile] = field(default_factory=dict, repr=False)
     _drift: dict[tuple[str, str, str], DriftMetrics | str] = field(default_factory=dict, repr=False)
+    _coverage: dict[str | None, tuple[int, str]] = field(default_factory=dict, repr=False)
+
+    def prediction_coverage(self, id_column: str | None) -> tuple[int, str]:
+        """(input rows that have a prediction, how they were matched): by the id column when both frames have it,
+        else by row count."""
+        if id_column not in self._coverage:
+            assert self.predictions is not None
+            production, predictions = self.production, self.predictions
+            if id_column and id_column in production.columns and id_column in predictions.columns:
+                predicted = set(id_keys(predictions[id_column]).dropna())
+                matched = int(id_keys(production[id_column]).isin(predicted).sum())
+                self._coverage[id_column] = (matched, f"matched by {id_column}")
+            else:
+                self._coverage[id_column] = (min(len(predictions), len(production)), "by row count")
+        return self._coverage[id_column]
 
     def profile(self, source: str, reference: pd.Series, column_type: str) -> ReferenceProfile:
         key = (source, str(reference.name), column_type)
@@ -90,6 +115,71 @@ def _drift_of(reference: pd.Series, production: pd.Series, profile: ReferencePro
 def _skip(result: SignalResult, reason: str) -> None:
     result.status = SKIPPED
     result.reason = reason
+
+
+def _enough_rows(signal: SignalConfig, result: SignalResult, rows: int, what: str) -> bool:
+    """False (and the signal is "not enough data") when `rows` is below the signal's minimum."""
+    if rows >= signal.min_rows:
+        return True
+    result.status = NOT_ENOUGH_DATA
+    result.reason = f"{rows} {what} < minimum {signal.min_rows} (properties.{MIN_WINDOW_ROWS})"
+    return False
+
+
+def _enough_predictions(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> bool:
+    """The prediction-based signals need predictions for enough of the window's inputs: a window whose outputs were
+    collected (or scored) for only part of its inputs would be judged on a slice the rest may not resemble.
+
+    No predictions matching any input by id is bad input (another window's predictions?): an error."""
+    assert data.predictions is not None
+    if len(data.predictions) == 0:
+        raise MonitorInputError(f"signal '{signal.name}': the predictions for this window have no rows")
+    matched, how = data.prediction_coverage(_correlation_column(signal, data))
+    inputs = len(data.production)
+    if matched == 0:
+        raise MonitorInputError(
+            f"signal '{signal.name}': none of the {len(data.predictions)} predictions is for one of the window's "
+            f"{inputs} input rows ({how}): are they this window's predictions?"
+        )
+    minimum = config.window.min_prediction_coverage
+    counts = f"predictions for {matched} of {inputs} input rows ({matched / inputs:.0%}, {how})"
+    if matched / inputs < minimum:
+        result.status = NOT_ENOUGH_DATA
+        result.reason = f"{counts} < minimum coverage {minimum:.0%} (properties.{MIN_PREDICTION_COVERAGE})"
+        return False
+    if matched < inputs:
+        result.notes.append(counts)
+    return True
+
+
+def id_keys(ids: pd.Series) -> pd.Series:
+    """Ids as text, the way labels are matched: 7, 7.0 and "7" are one id; nulls stay null (they match nothing)."""
+    if pd.api.types.is_integer_dtype(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
+        return ids.astype("string")
+    return ids.map(lambda value: None if pd.isna(value) else _label_text(value), na_action="ignore").astype("string")
+
+
+def _join(frame: pd.DataFrame, other: pd.DataFrame, id_column: str, column: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of `frame` that have a row of `other` with the same id, and `other[column]` beside them."""
+    left = frame.assign(**{_JOIN_KEY: id_keys(frame[id_column])}).dropna(subset=[_JOIN_KEY])
+    right = pd.DataFrame({_JOIN_KEY: id_keys(other[id_column]), _JOINED: other[column].to_numpy()}).dropna(
+        subset=[_JOIN_KEY]
+    )
+    joined = left.merge(right, on=_JOIN_KEY, how="inner")
+    return joined.drop(columns=[_JOIN_KEY, _JOINED]), joined[_JOINED]
+
+
+def _like_reference(production: pd.DataFrame, reference: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Production features the reference holds as numbers, as numbers (text that is not a number becomes null), so
+    a surrogate sees the same kind of column on both sides."""
+    converted = {
+        f: to_numbers(production[f])
+        for f in features
+        if pd.api.types.is_numeric_dtype(reference[f].dtype)
+        and not pd.api.types.is_bool_dtype(reference[f].dtype)
+        and not pd.api.types.is_numeric_dtype(production[f].dtype)
+    }
+    return production.assign(**converted) if converted else production
 
 
 def _excluded_columns(config: MonitorConfig, data: WindowData) -> set[str]:
@@ -158,6 +248,13 @@ def _drift_feature(
     if isinstance(drift, str):
         metrics = [MetricResult(m, None, thresholds.get(m), reason=drift) for m in DRIFT_METRICS[column_type]]
         return FeatureResult(feature, column_type, metrics, notes=[f"drift not computable: {drift}"])
+    if drift.production_rows < signal.min_rows:
+        reason = (
+            f"{NOT_ENOUGH_DATA}: {drift.production_rows} non-null production values < minimum {signal.min_rows} "
+            f"(properties.{MIN_WINDOW_ROWS})"
+        )
+        metrics = [MetricResult(m, None, thresholds.get(m), reason=reason) for m in DRIFT_METRICS[column_type]]
+        return FeatureResult(feature, column_type, metrics, drift.reference_rows, drift.production_rows, [reason])
     metrics = [MetricResult(m, drift.values[m], thresholds.get(m)) for m in DRIFT_METRICS[column_type]]
     details: dict[str, Any] = {}
     if drift.unseen_categories:
@@ -175,7 +272,10 @@ def _drift_feature(
 
 
 def data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
-    for feature in _select_features(signal, config, data, result):
+    features = _select_features(signal, config, data, result)
+    if not _enough_rows(signal, result, len(data.production), "row(s) in the window"):
+        return
+    for feature in features:
         reference = data.reference[feature]
         column_type = _column_type(signal, feature, reference)
         result.features.append(
@@ -184,7 +284,10 @@ def data_drift(signal: SignalConfig, config: MonitorConfig, data: WindowData, re
 
 
 def data_quality(signal: SignalConfig, config: MonitorConfig, data: WindowData, result: SignalResult) -> None:
-    for feature in _select_features(signal, config, data, result):
+    features = _select_features(signal, config, data, result)
+    if not _enough_rows(signal, result, len(data.production), "row(s) in the window"):
+        return
+    for feature in features:
         reference = data.reference[feature]
         column_type = _column_type(signal, feature, reference)
         profile = data.profile("inputs", reference, column_type)
@@ -214,8 +317,12 @@ def data_quality(signal: SignalConfig, config: MonitorConfig, data: WindowData, 
 # Signals on the model's outputs
 
 
+def _correlation_column(signal: SignalConfig, data: WindowData) -> str | None:
+    return data.id_column or signal.production_column("correlation_id") or signal.reference_column("correlation_id")
+
+
 def _id_column(signal: SignalConfig, data: WindowData) -> str:
-    column = data.id_column or signal.production_column("correlation_id") or signal.reference_column("correlation_id")
+    column = _correlation_column(signal, data)
     if not column:
         raise MonitorInputError(
             f"signal '{signal.name}': no id column to join on (data_column_names.correlation_id, or id_column=)"
@@ -236,11 +343,13 @@ def prediction_drift(signal: SignalConfig, config: MonitorConfig, data: WindowDa
     if data.predictions is None:
         return _skip(result, "no predictions given for this window")
     predictions = data.predictions
-    if len(predictions) == 0:
-        raise MonitorInputError(f"signal '{signal.name}': the predictions for this window have no rows")
     prediction = signal.production_column("prediction") or DEFAULT_PREDICTION_COLUMN
     probability = signal.production_column("prediction_probability")
+    if not _enough_predictions(signal, config, data, result):
+        return
     _require(predictions, [prediction], "predictions", signal)
+    if not _enough_rows(signal, result, len(predictions), "prediction(s) in the window"):
+        return
     outputs = [(prediction, CATEGORICAL if config.ml_task == "classification" else NUMERICAL)]
     if probability:
         if probability in predictions.columns:
@@ -281,6 +390,8 @@ def feature_attribution_drift(
         return _skip(result, "no predictions given for this window")
     id_column = _id_column(signal, data)
     prediction = signal.production_column("prediction") or DEFAULT_PREDICTION_COLUMN
+    if not _enough_predictions(signal, config, data, result):
+        return
     _require(data.predictions, [id_column, prediction], "predictions", signal)
     _require(data.production, [id_column], "production data", signal)
     excluded = _excluded_columns(config, data) | {id_column}
@@ -291,10 +402,7 @@ def feature_attribution_drift(
     if data.reference_predictions is not None:
         _require(data.reference_predictions, [id_column, prediction], "reference predictions", signal)
         _require(data.reference, [id_column], "reference data", signal)
-        reference = data.reference.merge(
-            data.reference_predictions[[id_column, prediction]], on=id_column, how="inner", suffixes=("", "__out")
-        )
-        reference_target = reference[prediction if prediction not in data.reference.columns else prediction + "__out"]
+        reference, reference_target = _join(data.reference, data.reference_predictions, id_column, prediction)
         basis = "the model's outputs on the reference data"
     else:
         target = signal.reference_column("target_column")
@@ -303,12 +411,10 @@ def feature_attribution_drift(
         _require(data.reference, [target], "reference data", signal)
         reference, reference_target = data.reference, data.reference[target]
         basis = f"the reference target column '{target}'"
-    production = data.production.merge(
-        data.predictions[[id_column, prediction]], on=id_column, how="inner", suffixes=("", "__out")
-    )
-    if len(production) == 0:
-        raise MonitorInputError(f"signal '{signal.name}': no production row matched a prediction by {id_column}")
-    production_target = production[prediction if prediction not in data.production.columns else prediction + "__out"]
+    production, production_target = _join(data.production, data.predictions, id_column, prediction)
+    if not _enough_rows(signal, result, len(production), f"input row(s) joined to a prediction by {id_column}"):
+        return
+    production = _like_reference(production, reference, features)
 
     ref_importance, ref_reason = attribution.feature_importance(reference[features], reference_target, config.ml_task)
     prod_importance, prod_reason = attribution.feature_importance(
@@ -350,20 +456,20 @@ def model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowD
         raise MonitorInputError(
             f"signal '{signal.name}': reference_data.data_column_names.actual (the ground-truth column) is not set"
         )
+    if not _enough_predictions(signal, config, data, result):
+        return
     _require(data.predictions, [id_column, prediction], "predictions", signal)
     _require(data.ground_truth, [id_column, actual], "ground truth", signal)
-    joined = data.predictions[[id_column, prediction]].merge(
-        data.ground_truth[[id_column, actual]], on=id_column, how="inner", suffixes=("", "__actual")
-    )
-    actual_column = actual if actual != prediction else actual + "__actual"
-    joined = joined.dropna(subset=[prediction, actual_column])
-    if len(joined) == 0:
-        raise MonitorInputError(
-            f"signal '{signal.name}': no prediction matched a ground-truth row by {id_column} "
-            f"({len(data.predictions)} predictions, {len(data.ground_truth)} ground-truth rows)"
-        )
-    y_pred, y_true = joined[prediction].to_numpy(), joined[actual_column].to_numpy()
-    notes = [f"{len(joined)} of {len(data.predictions)} predictions joined to ground truth by {id_column}"]
+    joined, truth = _join(data.predictions[[id_column, prediction]], data.ground_truth, id_column, actual)
+    y_pred, y_true = joined[prediction], truth
+    if config.ml_task == "regression":  # numbers only; text that is not a number is dropped with the nulls
+        y_pred, y_true = to_numbers(y_pred), to_numbers(y_true)
+    present = (y_pred.notna() & y_true.notna()).to_numpy()
+    joined_to = f"of {len(data.predictions)} prediction(s) joined to ground truth by {id_column}"
+    if not _enough_rows(signal, result, int(present.sum()), f"{joined_to} ({len(data.ground_truth)} labels)"):
+        return
+    y_pred, y_true = y_pred.to_numpy()[present], y_true.to_numpy()[present]
+    notes = [f"{int(present.sum())} {joined_to}"]
     if config.ml_task == "classification":
         values, reasons, scoring = classification_scores(y_true, y_pred, config.positive_label)
         notes.append(scoring)
@@ -373,7 +479,7 @@ def model_performance(signal: SignalConfig, config: MonitorConfig, data: WindowD
         MetricResult(m, values[m], signal.thresholds.get(m), reason=reasons.get(m))
         for m in PERFORMANCE_METRICS[config.ml_task]
     ]
-    result.features.append(FeatureResult(prediction, None, metrics, production_rows=len(joined), notes=notes))
+    result.features.append(FeatureResult(prediction, None, metrics, production_rows=len(y_pred), notes=notes))
 
 
 def classification_scores(

@@ -3,7 +3,8 @@ same monitor as a schedule in the workspace).
 
 The reference data and the ground truth are the data assets the monitor YAML names (resolved by the local
 catalog, like every `azureml:` reference locally). A window's production data is either a data-collector tree
-(`model_inputs/` + `model_outputs/` JSON lines, as the online deployment collects them) or a batch: the scored input
+(`model_inputs/` + `model_outputs/` JSON lines, as the online deployment collects them; malformed lines are skipped
+up to the monitor's `mlops.max_malformed_share`, see `mlops.monitoring.collected`) or a batch: the scored input
 file plus the batch deployment's predictions file.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,7 +21,10 @@ from mlops import github
 from mlops.errors import MlopsError
 from mlops.project.layout import Layout, ModelLayout
 from mlops.project.references import is_asset_ref
-from mlops.targets.local.tables import read_collected, read_table
+from mlops.targets.local.tables import read_table
+
+if TYPE_CHECKING:  # the monitor imports scipy: loaded when a window is read, not with the CLI
+    from mlops.monitoring.collected import Collection
 
 
 @dataclass
@@ -28,10 +32,16 @@ class Window:
     name: str
     production: pd.DataFrame
     predictions: pd.DataFrame | None = None
+    # the collections read from JSON lines (with the lines they skipped); empty for a batch
+    collections: tuple[Collection, ...] = ()
 
 
 def collected_window(folder: Path, name: str) -> Window:
-    return Window(name, read_collected(folder, "model_inputs"), read_collected(folder, "model_outputs"))
+    """A data-collector tree; malformed lines are skipped here and judged against the monitor's limit in `run`."""
+    from mlops.monitoring.collected import read_collection
+
+    inputs, outputs = read_collection(folder, "model_inputs"), read_collection(folder, "model_outputs")
+    return Window(name, inputs.frame, outputs.frame, (inputs, outputs))
 
 
 def batch_window(layout: Layout, production: Path, predictions: Path | None, name: str) -> Window:
@@ -58,9 +68,18 @@ def run(
     <state>/monitoring/<model>/<window>/<timestamp>/ and appends to the model's history, which the retrain rule
     reads."""
     from mlops.monitoring import load_config, reference_assets, run_monitor
+    from mlops.monitoring.collected import check_malformed
+    from mlops.monitoring.results import InputLines
 
     config_path = config_path or layout.monitor_config
     config = load_config(config_path)
+    for collection in window.collections:
+        check_malformed(collection, config.window.max_malformed_share)
+    input_lines = (
+        InputLines(sum(c.lines for c in window.collections), tuple(m for c in window.collections for m in c.malformed))
+        if window.collections
+        else None
+    )
     reference_ref, truth_ref = reference_assets(config)
     reference = _asset_frame(layout.project, reference_ref, f"{config_path}: reference_data")
     if reference is None:
@@ -82,6 +101,7 @@ def run(
         history_dir=history_dir or state.monitor_history / layout.name,
         window_name=window.name,
         timestamp=now,
+        input_lines=input_lines,
     )
 
 
