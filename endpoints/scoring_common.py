@@ -179,7 +179,9 @@ FINITE = f"finite numbers within +-{MAX_ABS_NUMBER:g}"
 
 def short(value: Any) -> str:
     """A value for an error message: bounded in length and depth, whatever it is."""
-    return value.description if isinstance(value, Rejected) else _SHORT.repr(value)
+    if isinstance(value, Rejected):
+        return value.description
+    return _SHORT.repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def is_missing(value: Any) -> bool:

@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 # The deployment uploads endpoints/ (code_configuration.code: ../); the code both deployments share is at its root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scoring_common import (
+    NUMERIC_TYPES,
     STRING_TYPES,
     InvalidValue,
     feature_values,
@@ -34,6 +36,7 @@ from scoring_common import (
     model_identity,
     positive_label,
     score,
+    short,
     signature_columns,
 )
 
@@ -70,8 +73,8 @@ def read(path: Path) -> pd.DataFrame:
     try:
         if kind == "parquet":
             return pd.read_parquet(path)
-        duplicated_header(path)
-        text = {name: str for name, (type_name, _) in columns.items() if type_name in STRING_TYPES}
+        header = csv_header(path)
+        text = {name: str for name, (type_name, _) in columns.items() if type_name in STRING_TYPES and name in header}
         with warnings.catch_warnings():
             # a row wider than the header would silently become the index, or lose values
             warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -85,14 +88,28 @@ def read(path: Path) -> pd.DataFrame:
         raise BadFile(f"{path.name}: not a readable {kind} file ({type(exc).__name__}: {reason})") from None
 
 
-def duplicated_header(path: Path) -> None:
-    """pandas renames a repeated CSV header ('bmi', 'bmi.1') and would score the first copy silently."""
+def csv_header(path: Path) -> list[str]:
+    """The header row; refused when a column the script uses repeats (pandas would rename the copy, 'bmi.1', and
+    score the first one silently)."""
     with path.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle), [])
     used = {*columns, *([id_column] if id_column else [])}
     repeated = sorted({name for name in header if name in used and header.count(name) > 1})
     if repeated:
         raise BadFile(f"{path.name}: column(s) {repeated} appear more than once in the header")
+    return header
+
+
+def csv_numbers(column: str, values: pd.Series) -> pd.Series:
+    """A numeric column of a CSV file that pandas read as text (some cell is not a number): parsed, or the first
+    cell that is not a number is an InvalidValue."""
+    if values.dtype.kind in "iufb":
+        return values
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = np.flatnonzero(values.notna().to_numpy() & parsed.isna().to_numpy())
+    if bad.size:
+        raise InvalidValue(column, int(bad[0]), f"expects numbers, got {short(values.iloc[int(bad[0])])}")
+    return parsed
 
 
 def score_file(path: Path) -> pd.DataFrame:
@@ -110,7 +127,10 @@ def score_file(path: Path) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     try:
         features = pd.DataFrame(
-            {name: feature_values(name, type_name, frame[name]) for name, (type_name, _) in columns.items()}
+            {
+                name: feature_values(name, type_name, cells(path, frame, name))
+                for name, (type_name, _) in columns.items()
+            }
         )
         if id_column:
             id_values(id_column, frame[id_column])
@@ -126,6 +146,12 @@ def score_file(path: Path) -> pd.DataFrame:
     result["scored_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["source_file"] = path.name
     return result
+
+
+def cells(path: Path, frame: pd.DataFrame, name: str) -> pd.Series:
+    """A feature column as read; a CSV's numbers parsed from text when pandas could not (CSV has no types)."""
+    numeric = columns[name][0] in NUMERIC_TYPES and path.suffix.lower() == ".csv"
+    return csv_numbers(name, frame[name]) if numeric else frame[name]
 
 
 def run(mini_batch: list[str]) -> pd.DataFrame:
