@@ -1,14 +1,19 @@
 """Code snapshots and content hashes.
 
 The snapshot is built by azure-ai-ml's own code (the one that merges `code:` and `additional_includes` before
-upload), so what runs locally is byte for byte what Azure ML would upload.
+upload), so what runs locally is byte for byte what Azure ML would upload. That code merges into
+`tempfile.mkdtemp()/code_with_additional_includes` and removes only the inner folder; so while it runs, Python's
+temp folder is a private one beside the snapshot, removed afterwards: nothing is left in the system temp folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 def build_snapshot(component: Any, component_file: Path, destination: Path) -> None:
     if not component.code:
         raise MlopsError(f"{component_file}: code: the component has no code folder to run")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _private_tempdir(destination.parent / f".{destination.name}.tmp"):
         warnings.simplefilter("ignore")
         try:
             merged = component._generate_additional_includes_obj().merge_local_code_and_additional_includes()
@@ -36,6 +41,20 @@ def build_snapshot(component: Any, component_file: Path, destination: Path) -> N
             raise
         except Exception as exc:  # the SDK reports a missing include as ValueError and others
             raise MlopsError(f"{component_file}: additional_includes: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _private_tempdir(folder: Path) -> Iterator[None]:
+    """Point `tempfile` at `folder` for the block, then delete `folder` with whatever the block left in it.
+    Process-wide, like tempfile.tempdir itself: the engine builds snapshots from one thread."""
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def hash_path(path: Path) -> str:
