@@ -174,3 +174,69 @@ def test_interrupted_run_is_marked_killed_not_left_running(miniproject, monkeypa
     runs = client.search_runs([client.get_experiment_by_name("miniproject").experiment_id])
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert [r.info.status for r in parents] == ["KILLED"]
+    record = json.loads(next(state.runs.glob("*/run.json")).read_text())
+    assert record["status"] == "killed"
+    assert {name: step["status"] for name, step in record["steps"].items()} == {"scale": "completed", "total": "killed"}
+    assert [json.loads((entry / "entry.json").read_text())["step"] for entry in state.cache.iterdir()] == ["scale"]
+
+
+def test_a_stop_signal_during_a_step_stops_its_process_and_marks_its_runs_killed(miniproject, tmp_path):
+    """A signal handler raising Interrupted (what the CLI installs) while the hold step holds."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import psutil
+
+    from mlops.errors import Interrupted
+
+    def interrupt(_signum, _frame):
+        raise Interrupted(signal.SIGTERM)
+
+    def signal_when_holding():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logs = list(Layout(miniproject).state.runs.glob("*/hold/user_logs/std_log.txt"))
+            if logs and "holding" in logs[0].read_text():
+                os.kill(os.getpid(), signal.SIGUSR1)
+                return
+            time.sleep(0.05)
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    watcher = threading.Thread(target=signal_when_holding, daemon=True)
+    watcher.start()
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            run_pipeline(miniproject / "pipelines" / "hold.yml", [f"inputs.release={tmp_path / 'never'}"], echo=quiet)
+    finally:
+        watcher.join(timeout=60)
+        signal.signal(signal.SIGUSR1, previous)
+    state = Layout(miniproject).state
+    run_dir = next(state.runs.iterdir())
+    assert stopped.value.stopped == [f"step 'hold' stopped, run {run_dir.name} marked KILLED"]
+    assert [p.pid for p in psutil.process_iter(["cmdline"]) if str(run_dir) in " ".join(p.info["cmdline"] or [])] == []
+    client = MlflowClient(tracking_uri=state.tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("miniproject-hold").experiment_id])
+    assert {r.info.run_name: r.info.status for r in runs} == {
+        "scale-and-hold": "KILLED",
+        "scale": "FINISHED",
+        "hold": "KILLED",
+    }
+    record = json.loads((run_dir / "run.json").read_text())
+    assert (record["status"], record["steps"]["hold"]["status"]) == ("killed", "killed")
+    assert [json.loads((e / "entry.json").read_text())["step"] for e in state.cache.iterdir()] == ["scale"]
+
+
+def test_a_run_leaves_nothing_in_the_temp_folder(miniproject, tmp_path, monkeypatch):
+    """azure-ai-ml's merge of additional_includes made one temp folder per step and removed only its inside."""
+    import tempfile
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))  # the steps'
+    monkeypatch.setattr(tempfile, "tempdir", str(private))  # the engine's (tempfile reads TMPDIR once)
+    before = sorted(private.iterdir())
+    result = run(miniproject, force_rerun=True)
+    assert [s.status for s in result.steps.values()] == ["completed", "completed"]  # both built a snapshot
+    assert sorted(private.iterdir()) == before == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TARGETS = ("local", "azure")
+# The verbs that read or write the local state (runs, registry, serving): each starts with the stale-run sweep.
+LOCAL_STATE_VERBS = frozenset({"run", "pipeline", "serve", "batch-score", "monitor"})
 
 
 class SharedFlags:
@@ -46,6 +49,29 @@ class SharedFlags:
         self.model.add_argument(
             "--model",
             help="NAME:VERSION, or NAME for its champion (models/NAME.yml; default: the project's only model)",
+        )
+
+
+def sweep_stale_runs(args: argparse.Namespace) -> None:
+    """Before a verb uses the local state: mark FAILED the RUNNING runs whose `mlops` process is gone (SIGKILL, a
+    crash), and say how many on one line. Silent when there are none or there is no project (the verb says so)."""
+    if args.verb not in LOCAL_STATE_VERBS or getattr(args, "target", "local") != "local":
+        return
+    from mlops.errors import MlopsError
+    from mlops.project.layout import Layout
+
+    file = getattr(args, "file", None)  # `pipeline run FILE` finds its project from the file, as the run does
+    try:
+        state = Layout.find(Path(file).resolve().parent if file else None).state
+    except MlopsError:
+        return
+    from mlops.targets.local import tracking
+
+    marked = tracking.mark_stale_runs(state)
+    if marked:
+        print(
+            f"mlops: marked {marked} stale run(s) FAILED in {state.root}: the mlops process that ran them is gone",
+            file=sys.stderr,
         )
 
 

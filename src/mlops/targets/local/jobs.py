@@ -4,16 +4,39 @@ Each step runs its component's command in a subprocess, in a copy of the compone
 project package blocked (as on Azure ML, where only the snapshot is uploaded). MLflow tracks to the SQLite store
 in the state folder: a parent run for the pipeline and a child run per step, which the step's own
 `mlflow.start_run()` attaches to through MLFLOW_RUN_ID. A deterministic step whose component, code and inputs are
-unchanged is reused from the cache, like Azure ML's reuse; a failed step caches nothing.
+unchanged is reused from the cache, like Azure ML's reuse; a failed or killed step caches nothing.
+
+Supervision: a step never outlives the `mlops` that started it.
+- Each step is `/bin/bash -c COMMAND` in a session (process group) of its own, so a Ctrl-C in the terminal reaches
+  `mlops` only, and `mlops` stops the step's whole group: SIGTERM, `STOP_GRACE_S` seconds, then SIGKILL. When the
+  step exits by itself, whatever it left running in its group is killed too (a container ends with its job).
+- A single simple command runs as `exec COMMAND`, so the step's program replaces bash (bash 5 does this on its own
+  for most commands; `exec` makes it certain, redirections included). Compound commands (`a && b`, pipes, several
+  lines) run as written.
+- On Linux each step gets a parent-death signal (prctl PR_SET_PDEATHSIG = SIGKILL): if `mlops` is SIGKILLed, the
+  kernel kills the step's program at once. Not covered: other platforms, and the programs a compound command's
+  bash starts (only bash gets the signal); their runs are still marked FAILED by the stale-run sweep at the next
+  `mlops` start (see `tracking`).
+- SIGINT, SIGTERM and SIGHUP reach the engine as `Interrupted` (the CLI's handler): the step's group is stopped,
+  the step's child run and the pipeline run are marked KILLED, `run.json` says `killed`, and nothing goes into the
+  cache. An engine error (any other exception) marks them FAILED instead.
+- The parent run and each child run carry the engine's identity (`tracking.engine_tags`); `run.json` is written
+  when the run starts (`running`, with the engine) and rewritten when it ends.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import hashlib
 import json
 import math
 import os
+import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -24,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError, StepFailed
+from mlops.errors import Interrupted, MlopsError, StepFailed
 from mlops.project import command as command_text
 from mlops.project.catalog import LocalCatalog
 from mlops.project.layout import Layout, StateDir, git_commit
@@ -38,12 +61,19 @@ CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
 PARAMETER_TYPES = {"string", "integer", "number", "boolean"}
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
+STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Words that make a command more than one simple command when they come first.
+SHELL_KEYWORDS = frozenset(
+    {"!", "{", "[[", "((", "case", "coproc", "exec", "for", "function", "if", "select", "time", "until", "while"}
+)
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass
 class StepResult:
     name: str
-    status: str  # completed | reused | failed | skipped
+    status: str  # completed | reused | failed | skipped | killed (stopped by a signal)
     seconds: float = 0.0
     outputs: dict[str, Path] = field(default_factory=dict)
     mlflow_run_id: str | None = None
@@ -68,6 +98,7 @@ class PipelineRun:
             "run_id": self.run_id,
             "pipeline": str(self.pipeline),
             "status": self.status,
+            "engine": _engine_record(),
             "seconds": round(self.seconds, 2),
             "outputs": {k: str(v) for k, v in self.outputs.items()},
             "steps": {
@@ -117,16 +148,12 @@ def submit(
         tags={
             "mlops.target": "local",
             "mlops.pipeline_file": layout.relative(path),
+            **tracking.engine_tags(),
             **({"mlflow.source.git.commit": commit} if commit else {}),
         },
     )
     run_id = parent.info.run_id
-    for name, value in parent_values.items():
-        client.log_param(run_id, name, str(value)[:6000])
     run_dir = state.runs / run_id
-    run_dir.mkdir(parents=True)
-
-    echo(f"pipeline {pipeline.name}: {len(pipeline.steps)} steps, local target, run {run_id}")
     context = _RunContext(
         pipeline,
         state,
@@ -142,6 +169,20 @@ def submit(
     )
     results: dict[str, StepResult] = {}
     try:
+        run_dir.mkdir(parents=True)
+        tracking.write_run_record(
+            run_dir,
+            {
+                "run_id": run_id,
+                "pipeline": str(path),
+                "status": "running",
+                "engine": _engine_record(),
+                "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        for name, value in parent_values.items():
+            client.log_param(run_id, name, str(value)[:6000])
+        echo(f"pipeline {pipeline.name}: {len(pipeline.steps)} steps, local target, run {run_id}")
         for index, step in enumerate(pipeline.steps.values(), start=1):
             label = f"[{index}/{len(pipeline.steps)}] {step.name}"
             blocked = [up for up in step.upstream if results[up].status in ("failed", "skipped")]
@@ -151,8 +192,8 @@ def submit(
                 echo(f"{label:<28} skipped (an upstream step failed)")
                 continue
             results[step.name] = context.run_step(step, results, label)
-    except BaseException:  # Ctrl-C or an engine error: the MLflow run must not stay RUNNING forever
-        client.set_terminated(run_id, "KILLED")
+    except BaseException as exc:  # a signal, Ctrl-C or an engine error: no run may stay RUNNING
+        _record_abort(context, results, exc, time.monotonic() - started)
         raise
 
     failed = [r for r in results.values() if r.status == "failed"]
@@ -164,7 +205,7 @@ def submit(
         if output in results[step.name].outputs
     }
     run = PipelineRun(run_id, path, status, run_dir, state, results, outputs, seconds=time.monotonic() - started)
-    (run_dir / "run.json").write_text(json.dumps(run.to_dict(), indent=2) + "\n")
+    tracking.write_run_record(run_dir, run.to_dict())
     client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
     echo(f"pipeline {status} in {run.seconds:.1f}s; run folder {run_dir}")
     if failed:
@@ -174,6 +215,41 @@ def submit(
             f"  last lines of {first.log}:\n" + _indented_tail(first.log)
         )
     return run
+
+
+def _record_abort(context: _RunContext, results: dict[str, StepResult], exc: BaseException, seconds: float) -> None:
+    """The run was stopped (a signal, Ctrl-C: KILLED) or broke (an engine error: FAILED) mid-way. The step's process
+    group is already stopped (`_run_command`); mark the step's child run and the pipeline run, write run.json and,
+    for a signal, say what was stopped. Best effort: a store that fails now is left to the stale-run sweep."""
+    killed = isinstance(exc, Interrupted | KeyboardInterrupt)
+    status, mlflow_status = ("killed", "KILLED") if killed else ("failed", "FAILED")
+    current = context.current
+    if current is not None:
+        current.status, current.seconds = status, time.monotonic() - context.current_started
+        results[current.name] = current
+    record = PipelineRun(
+        context.run_id, context.pipeline.path, status, context.run_dir, context.state, results, {}, seconds
+    )
+    marks: list[Callable[[], Any]] = [
+        lambda: tracking.write_run_record(context.run_dir, record.to_dict()),
+        lambda: context.client.set_terminated(context.run_id, mlflow_status),
+    ]
+    if current is not None and current.mlflow_run_id:
+        child = current.mlflow_run_id
+        marks.insert(0, lambda: context.client.set_terminated(child, mlflow_status))
+    for mark in marks:
+        try:
+            mark()
+        except Exception as problem:  # the original exception is the one to report
+            print(f"mlops: could not record the stop of run {context.run_id}: {problem}", file=sys.stderr)
+    if isinstance(exc, Interrupted):
+        step = f"step '{current.name}' stopped, " if current is not None else ""
+        exc.stopped.append(f"{step}run {context.run_id} marked {mlflow_status}")
+
+
+def _engine_record() -> dict[str, Any]:
+    tags = tracking.engine_tags()
+    return {"pid": os.getpid(), "start": tags[tracking.ENGINE_START_TAG]}
 
 
 @dataclass
@@ -189,8 +265,16 @@ class _RunContext:
     force: bool
     stream_logs: bool
     echo: Echo
+    current: StepResult | None = None  # the step in progress, for `_record_abort`
+    current_started: float = 0.0
 
     def run_step(self, step: Step, results: dict[str, StepResult], label: str) -> StepResult:
+        self.current, self.current_started = StepResult(step.name, "running"), time.monotonic()
+        result = self._run_step(step, results, label)
+        self.current = None
+        return result
+
+    def _run_step(self, step: Step, results: dict[str, StepResult], label: str) -> StepResult:
         step_dir = self.run_dir / step.name
         values, paths = self._resolve_step_inputs(step, results)
         snapshot = step_dir / "code"
@@ -211,6 +295,8 @@ class _RunContext:
         child_id = child.info.run_id
         log = step_dir / "user_logs" / "std_log.txt"
         log.parent.mkdir(parents=True, exist_ok=True)
+        assert self.current is not None
+        self.current.mlflow_run_id, self.current.log = child_id, log
         (step_dir / "command.txt").write_text(rendered + "\n")
         self.echo(f"{label:<28} running …")
         started = time.monotonic()
@@ -239,6 +325,8 @@ class _RunContext:
             run_name=step.name,
             tags={**self._child_tags(step), "mlops.reused_from_run_id": meta["mlflow_run_id"]},
         )
+        assert self.current is not None
+        self.current.mlflow_run_id = child.info.run_id
         self.client.set_terminated(child.info.run_id, "FINISHED")
         self.echo(f"{label:<28} reused (cache {entry.name[:12]}, first run {meta['mlflow_run_id'][:12]})")
         return StepResult(
@@ -257,6 +345,7 @@ class _RunContext:
             "mlflow.parentRunId": self.run_id,
             "mlops.step": step.name,
             "mlops.component": f"{step.component.name}:{step.component.version}",
+            **tracking.engine_tags(),
         }
         if self.commit:
             tags["mlflow.source.git.commit"] = self.commit
@@ -453,15 +542,19 @@ def _store_in_cache(state: StateDir, key: str, step: Step, outputs: dict[str, Pa
 
 
 def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream: bool) -> int:
-    with log.open("w", encoding="utf-8") as handle:
+    """Run a step's command in its own process group, supervised (see the module docstring); its exit code.
+    The log is line-buffered: `std_log.txt` can be followed while the step runs."""
+    with log.open("w", encoding="utf-8", buffering=1) as handle:
         process = subprocess.Popen(
-            ["/bin/bash", "-c", command],
+            ["/bin/bash", "-c", exec_prefixed(command)],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # the only way to set PDEATHSIG; the engine starts steps from one thread
         )
         assert process.stdout is not None
         try:
@@ -469,11 +562,95 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
                 handle.write(line)
                 if stream:
                     sys.stdout.write("    " + line)
+            _wait_for_exit(process, None)
+            _signal_group(process, signal.SIGKILL)  # what the step left running dies with it
             return process.wait()
         except BaseException:
-            process.kill()
-            process.wait()
+            stop_process_group(process)
             raise
+
+
+def exec_prefixed(command: str) -> str:
+    """`exec COMMAND` when COMMAND is one simple command (words and redirections, no leading assignment or shell
+    keyword), so that its program replaces bash; otherwise COMMAND unchanged."""
+    text = command.strip()
+    if not text or "\n" in text:
+        return command
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:  # unbalanced quotes: let bash report it
+        return command
+    if not words or words[0] in SHELL_KEYWORDS or ASSIGNMENT.match(words[0]):
+        return command
+    operators = [w for w in words if w and set(w) <= set(lexer.punctuation_chars)]
+    if any(set(op) - set("<>&") or not set(op) & set("<>") for op in operators):  # ; & | ( ): not one command
+        return command
+    return "exec " + text
+
+
+@functools.cache
+def _prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` asking Linux to SIGKILL the child when this process (the thread that starts it) dies, even
+    by SIGKILL; None where there is no prctl (the stale-run sweep is the fallback there)."""
+    prctl = _prctl() if sys.platform.startswith("linux") else None
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect: nobody would signal us
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return set_parent_death_signal
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
+    """Stop the process group `process` leads (started with start_new_session): SIGTERM, up to `grace` seconds
+    for the leader to exit, then SIGKILL to whatever is left, then reap the leader. By PID, never by name."""
+    if process.returncode is not None:
+        return  # already reaped: its group id may belong to someone else by now
+    _signal_group(process, signal.SIGTERM)
+    _wait_for_exit(process, grace)
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal the group while its leader is unreaped (at worst a zombie), so the group id is still ours."""
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is empty
+        os.killpg(process.pid, signum)
+
+
+def _wait_for_exit(process: subprocess.Popen, timeout: float | None) -> None:
+    """Wait (at most `timeout` seconds; None: as long as it takes) until the leader has exited, without reaping it
+    where the platform allows (waitid WNOWAIT)."""
+    if not hasattr(os, "waitid"):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+        return
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        flags = os.WEXITED | os.WNOWAIT | (0 if deadline is None else os.WNOHANG)
+        try:
+            if os.waitid(os.P_PID, process.pid, flags) is not None:
+                return
+        except ChildProcessError:  # reaped already
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        time.sleep(0.05)
 
 
 def _append(log: Path, line: str) -> None:

@@ -5,6 +5,8 @@ with the sample requests (no errors; predictions equal the model's own `predict`
 production batches with its batch deployment's script -> monitor each against the training data (with a drift
 manifest, as the sample has, the drifted batch must breach on exactly the drifted features) -> say where
 everything is.
+
+A stop signal (SIGINT, SIGTERM, SIGHUP) stops whatever runs: the pipeline's step (`jobs`), the server (`online`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import StepFailed
+from mlops.errors import Interrupted, StepFailed
 from mlops.project.catalog import ModelRef
 from mlops.project.layout import ModelLayout
 from mlops.targets.local import batch, monitor, online
@@ -84,7 +86,11 @@ def run_loop(
     result.model = model
     echo(f"serving {model} locally with the Azure ML inference server …")
     with online.deploy(layout, model, free_port()) as server:
-        result.smoke_tests = smoke_test(server, materialize(layout.state, model), layout.sample_requests())
+        try:
+            result.smoke_tests = smoke_test(server, materialize(layout.state, model), layout.sample_requests())
+        except Interrupted as exc:  # the `with` stops the server on the way out
+            exc.stopped.append(f"server pid {server.pid} stopped")
+            raise
         result.collected = server.collect_dir
         echo(f"smoke test: {len(result.smoke_tests)} sample request(s) answered, predictions equal the model's own")
     settings = batch.BatchSettings.from_yaml(layout.batch_deployment)
