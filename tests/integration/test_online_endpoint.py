@@ -13,6 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from mlops.errors import MlopsError
 from mlops.project.layout import Layout
 from mlops.targets.local import online
 from mlops.targets.local.loop import free_port, request_frame
@@ -188,8 +189,15 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
     model, features = model_and_features
     body = (repo_root / "endpoints" / "online" / "sample-request.json").read_bytes()
     expected = model.predict(request_frame(json.loads(body))[features]).tolist()
-    with online.deploy(Layout(repo_root, state.root).for_model(), model_ref, free_port()) as server:
+    layout = Layout(repo_root, state.root).for_model()
+    with online.deploy(layout, model_ref, free_port()) as server:
         assert server.url.startswith("http://127.0.0.1:")
+        port = int(server.url.rsplit(":", 1)[1])
+        record = json.loads((state.serving / "server.json").read_text())  # written once ours answered
+        assert (record["pid"], record["url"], server.log.name) == (server.pid, server.url, f"server-{port}.log")
+        assert online.running_server_url(state) == server.url
+        with pytest.raises(MlopsError, match=f"port {port} on 127.0.0.1 is in use; pass --port"):
+            online.deploy(layout, model_ref, port)  # refused before anything starts
         for file in Layout(repo_root).for_model().sample_requests():
             status, answer = online.invoke(server.url, file.read_bytes())
             assert status == 200 and answer["model"]["version"] == "2"
@@ -204,6 +212,7 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
         pid = server.pid
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped by PID
+    assert not (state.serving / "server.json").exists()  # it named this server
 
 
 def test_collected_rows_are_readable_as_one_frame(app_client):

@@ -48,3 +48,43 @@ def test_help_does_not_import_the_engine():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_a_stop_signal_ends_a_verb_with_one_line_and_128_plus_the_signal(monkeypatch, tmp_path, capsys):
+    import os
+    import signal
+    import time
+
+    from mlops.cli import main, run_verbs
+
+    def hung_up(args):
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(10)  # the handler interrupts this
+        return 0
+
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))  # the stale-run sweep looks here (no store: nothing)
+    monkeypatch.setattr(run_verbs, "run_loop", hung_up)
+    before = signal.getsignal(signal.SIGHUP)
+    started = time.monotonic()
+    assert main(["run"]) == 129
+    assert time.monotonic() - started < 5
+    assert capsys.readouterr().err == "mlops: interrupted by SIGHUP; nothing was running\n"
+    assert signal.getsignal(signal.SIGHUP) is before  # restored
+    assert not (tmp_path / "state").exists()
+
+
+def test_invoke_refuses_a_server_json_whose_server_is_gone(monkeypatch, tmp_path, capsys):
+    import json
+    import subprocess
+
+    from mlops.cli import main
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    serving = tmp_path / "state" / "serving"
+    serving.mkdir(parents=True)
+    (serving / "server.json").write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": gone.pid, "start": "x:1"}))
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))
+    assert main(["invoke"]) == 2
+    err = capsys.readouterr().err
+    assert f"server.json: the server it records (pid {gone.pid}) is no longer running" in err

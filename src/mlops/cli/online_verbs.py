@@ -26,10 +26,14 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
 
 
 def serve_model(args: argparse.Namespace) -> int:
+    """Serve until a stop signal (SIGINT, SIGTERM, SIGHUP: the server is stopped by PID, exit 128 + N) or until the
+    server dies on its own (exit 1)."""
     import time
 
+    from mlops.errors import Interrupted, StepFailed
     from mlops.targets.local import online
 
+    online.check_port_free(args.port)  # before anything else: a busy port is refused untouched
     model = model_layout(args.model)
     model.state.ensure()
     server = online.deploy(model, local_model(model, args.model), args.port, args.deployment)
@@ -38,9 +42,11 @@ def serve_model(args: argparse.Namespace) -> int:
         try:
             while server.process and server.process.poll() is None:
                 time.sleep(1)
-        except KeyboardInterrupt:
-            print("stopping")
-    return EXIT_OK
+        except Interrupted as exc:
+            exc.stopped.append(f"server pid {server.pid} on {server.url} stopped")
+            raise
+    code = server.process.returncode if server.process else None
+    raise StepFailed(f"the inference server (pid {server.pid}) exited with code {code}; log {server.log}")
 
 
 def invoke_server(args: argparse.Namespace) -> int:

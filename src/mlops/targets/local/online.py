@@ -4,13 +4,24 @@ The model is taken from the local MLflow registry (a version, or the champion) a
 it (`azureml-models/<name>/<version>/...` under AZUREML_MODEL_DIR); the scoring script, its folder and its
 environment variables come from the deployment YAML (`endpoints/online/blue.yml`). The server is azmlinfsrv's
 own start-up code with one change: it binds 127.0.0.1 instead of 0.0.0.0.
+
+Ownership. A busy port is refused before anything starts (`check_port_free`): the other server, its log and its
+`server.json` are left alone. Our server runs in a process group of its own with a parent-death signal (Linux), its
+output goes to `server-<port>.starting.log`, and only once it answers the health check and the port's listening
+socket is verified to belong to its process group does the log become `server-<port>.log` and `serving/server.json`
+record it (URL, PID and the PID's start time). `stop()` stops the group by PID (SIGTERM, a grace, SIGKILL) and
+removes `server.json` if it records this server. A `server.json` whose process is gone is stale: `deploy` removes it
+and `running_server_url` refuses it. The thread that calls `deploy` must outlive the server (the parent-death
+signal follows the thread that started it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,16 +31,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError
+from mlops.errors import Interrupted, MlopsError
 from mlops.project import loaders
 from mlops.project.catalog import ModelRef
 from mlops.project.layout import ModelLayout, StateDir
+from mlops.targets.local import tracking
+from mlops.targets.local.jobs import die_with_parent, stop_process_group
 from mlops.targets.local.registry import materialize
 from mlops.targets.local.sandbox import sandbox_environment
 
+HOST = "127.0.0.1"
 DEFAULT_PORT = 5001
 HEALTH_TIMEOUT_S = 90
 REQUEST_TIMEOUT_S = 30
+STOP_GRACE_S = 15  # gunicorn finishes its requests on SIGTERM
+SERVER_RECORD = "server.json"
 # azmlinfsrv's own entry point, binding loopback only: tests and laptops must not expose the model.
 LAUNCHER = (
     "import sys\n"
@@ -68,17 +84,15 @@ class LocalServer:
     process: subprocess.Popen | None = None
 
     def stop(self) -> None:
-        """Stop by PID (the whole process group: gunicorn's workers too)."""
-        try:
-            os.killpg(self.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
+        """Stop by PID (the whole process group: gunicorn's workers too) and forget `server.json` if it is ours."""
         if self.process is not None:
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+            stop_process_group(self.process, STOP_GRACE_S)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGTERM)
+        record = _read_record(self.log.parent)
+        if record and record.get("pid") == self.pid:
+            (self.log.parent / SERVER_RECORD).unlink(missing_ok=True)
 
     def __enter__(self) -> LocalServer:
         return self
@@ -87,15 +101,27 @@ class LocalServer:
         self.stop()
 
 
+def check_port_free(port: int) -> None:
+    """Refuse a port another process holds on 127.0.0.1 (exit 2), before anything is started or written."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            raise MlopsError(f"port {port} on {HOST} is in use; pass --port ({exc.strerror})") from None
+
+
 def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Path | None = None) -> LocalServer:
     """Serve `model` with the deployment YAML's scoring code and variables on 127.0.0.1:`port`, like a managed
     online deployment (the twin of `targets.azure.online.OnlineRollout.deploy`). Default: the live deployment."""
+    check_port_free(port)
     state = layout.state
     deployment = Deployment.from_yaml(deployment_file or layout.live_deployment)
     model_dir = materialize(state, model)
     collect_dir = state.collected_for(deployment.endpoint, deployment.name, model.name)
-    log = state.serving / f"server-{port}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    state.serving.mkdir(parents=True, exist_ok=True)
+    _forget_stale_record(state.serving)
+    starting = state.serving / f"server-{port}.starting.log"
     env = sandbox_environment(deployment.environment_variables, {"MLOPS_COLLECT_DIR": str(collect_dir)})
     command = [
         sys.executable, "-c", LAUNCHER,
@@ -103,19 +129,30 @@ def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Pat
         "--model_dir", str(model_dir),
         "--port", str(port),
     ]  # fmt: skip
-    with log.open("w") as handle:
+    with starting.open("w") as handle:
         process = subprocess.Popen(
-            command, cwd=deployment.code_dir, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=deployment.code_dir,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # the only way to set PDEATHSIG; see the module docstring on threads
         )
-    server = LocalServer(f"http://127.0.0.1:{port}", process.pid, model, log, collect_dir, process)
+    server = LocalServer(f"http://{HOST}:{port}", process.pid, model, starting, collect_dir, process)
     try:
         _wait_until_healthy(server, process)
-    except BaseException:
+        _check_listener_is_ours(server, port)
+    except BaseException as exc:
         server.stop()
+        if isinstance(exc, Interrupted):
+            exc.stopped.append(f"server pid {server.pid} stopped before it was ready")
         raise
-    (state.serving / "server.json").write_text(
-        json.dumps({"url": server.url, "pid": server.pid, "model": str(model), "log": str(log)}) + "\n"
-    )
+    server.log = starting.replace(state.serving / f"server-{port}.log")
+    record = {"url": server.url, "pid": server.pid, "start": tracking.process_start(server.pid), "port": port}
+    staging = state.serving / f".{SERVER_RECORD}.{os.getpid()}"
+    staging.write_text(json.dumps({**record, "model": str(model), "log": str(server.log)}) + "\n")
+    staging.replace(state.serving / SERVER_RECORD)
     return server
 
 
@@ -135,6 +172,53 @@ def _wait_until_healthy(server: LocalServer, process: subprocess.Popen) -> None:
     raise MlopsError(
         f"the inference server did not answer on {server.url} within {HEALTH_TIMEOUT_S}s; log {server.log}"
     )
+
+
+def _check_listener_is_ours(server: LocalServer, port: int) -> None:
+    """The health answer came from our process group, not from a server that took the port after the check
+    (Linux /proc; elsewhere it is enough that ours is still running)."""
+    if server.process is not None and server.process.poll() is not None:
+        raise MlopsError(f"our inference server (pid {server.pid}) exited while port {port} answered; pass --port")
+    if _group_listens(server.pid, port) is False:
+        raise MlopsError(f"port {port} on {HOST} answered, but not from our server (pid {server.pid}); pass --port")
+
+
+def _group_listens(group: int, port: int) -> bool | None:
+    """Whether a process of `group` holds a socket listening on 127.0.0.1:`port` (or on all addresses); None
+    where /proc does not say."""
+    try:
+        table = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    except OSError:
+        return None
+    addresses = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}
+    sockets = {f"socket:[{row[9]}]" for row in table if row[1] in addresses and row[3] == "0A"}  # 0A: LISTEN
+    members = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    for entry in members:
+        try:
+            if os.getpgid(int(entry.name)) == group and any(
+                os.readlink(fd) in sockets for fd in (entry / "fd").iterdir()
+            ):
+                return True
+        except OSError:  # gone meanwhile
+            continue
+    return False
+
+
+def _read_record(serving: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((serving / SERVER_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _forget_stale_record(serving: Path) -> None:
+    """A `server.json` whose process is gone (or unreadable) is stale: remove it, so nothing trusts it."""
+    if not (serving / SERVER_RECORD).exists():
+        return
+    record = _read_record(serving)
+    pid = record.get("pid") if record else None
+    if not isinstance(pid, int) or not tracking.process_running(pid, record.get("start", "")):
+        (serving / SERVER_RECORD).unlink(missing_ok=True)
 
 
 def invoke(
@@ -158,7 +242,14 @@ def invoke(
 
 
 def running_server_url(state: StateDir) -> str:
-    info = state.serving / "server.json"
-    if not info.is_file():
+    """The URL `mlops serve` recorded, if that server is still running."""
+    info = state.serving / SERVER_RECORD
+    record = _read_record(state.serving)
+    if record is None:
         raise MlopsError("no local server recorded; start one with `mlops serve` or pass --url")
-    return json.loads(info.read_text())["url"]
+    pid = record.get("pid")
+    if not isinstance(pid, int) or not tracking.process_running(pid, record.get("start", "")):
+        raise MlopsError(
+            f"{info}: the server it records (pid {pid}) is no longer running; start one with `mlops serve`"
+        )
+    return record["url"]
