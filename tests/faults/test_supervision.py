@@ -1,0 +1,104 @@
+"""The executor's process supervision, on small stand-in processes: which commands bash is told to exec, a process
+group stopped with SIGTERM then SIGKILL, leftovers of a finished step, and the parent-death signal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+from fault_helpers import wait_until
+
+from mlops.targets.local import jobs
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.mark.parametrize(
+    ("command", "prefixed"),
+    [
+        ("python train.py --a 1 --b 'x y'", True),
+        ("  python train.py --a 1\n", True),  # a YAML block's trailing newline
+        ("python a.py\npython b.py", False),  # two lines: two commands
+        ("python train.py > out.txt 2>&1", True),  # redirections are still one command
+        ("python train.py --text 'a;b|c&d'", True),  # operators inside quotes are text
+        ("cd sub && python train.py", False),
+        ("python a.py; python b.py", False),
+        ("python a.py | tee log", False),
+        ("python a.py &", False),
+        ("python $(which train.py)", False),
+        ("X=1 python train.py", False),  # `exec X=1 …` would fail
+        ("if true; then python a.py; fi", False),
+        ("exec python a.py", False),  # already
+        ("python 'unbalanced", False),
+        ("", False),
+    ],
+)
+def test_only_one_simple_command_is_execed(command, prefixed):
+    assert jobs.exec_prefixed(command) == ("exec " + command.strip() if prefixed else command)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`."""
+    members = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if process.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(process.pid) == pgid:
+                members.append(process.pid)
+        except OSError:  # gone meanwhile
+            continue
+    return members
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_group_that_ignores_sigterm_is_killed_after_the_grace():
+    # bash and its sleep both ignore SIGTERM (an ignored signal stays ignored across exec)
+    process = subprocess.Popen(["/bin/bash", "-c", "trap '' TERM; sleep 60 & wait"], start_new_session=True)
+    wait_until(lambda: len(group_members(process.pid)) == 2, "bash and sleep", 20)
+    started = time.monotonic()
+    jobs.stop_process_group(process, grace=0.5)
+    assert 0.5 <= time.monotonic() - started < 10
+    assert process.returncode == -9
+    wait_until(lambda: group_members(process.pid) == [], "the group to be gone", 10)
+
+
+def test_a_finished_step_leaves_nothing_running_in_its_group(tmp_path):
+    log = tmp_path / "std_log.txt"
+    command = "sleep 60 >/dev/null 2>&1 & echo started $!"
+    assert jobs._run_command(command, tmp_path, {"PATH": "/usr/bin:/bin"}, log, stream=False) == 0
+    leftover = int(log.read_text().split()[-1])
+    wait_until(lambda: gone(leftover), "the step's background sleep to be killed", 10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_a_step_dies_with_its_sigkilled_parent(tmp_path):
+    middle = textwrap.dedent(
+        """
+        import subprocess, sys, time
+        from mlops.targets.local.jobs import die_with_parent
+        child = subprocess.Popen(["sleep", "60"], start_new_session=True, preexec_fn=die_with_parent())
+        print(child.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", middle], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert not gone(child)
+    parent.kill()
+    parent.wait(timeout=10)
+    wait_until(lambda: gone(child), "the child to die with its SIGKILLed parent", 10)
+
+
+def test_no_prctl_no_preexec_function_elsewhere(monkeypatch):
+    monkeypatch.setattr(jobs.sys, "platform", "darwin")
+    assert jobs.die_with_parent() is None
