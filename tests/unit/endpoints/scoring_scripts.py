@@ -120,16 +120,20 @@ SCALARS = (str, int, float, bool, type(None))
 
 
 def collected_rows(folder: Path, collection: str = "model_inputs") -> list[dict[str, Any]]:
-    """Every row collected under `folder`, checked the way the monitor reads them: files end with a newline,
-    each line is one JSON object whose `data` is a list of rows whose values are all scalars."""
+    """Every row collected under `folder`, checked the way the monitor reads them: files end with a newline, each
+    line is one JSON object whose `data` is a list of rows whose values are all scalars, and the monitor's own line
+    reader (`mlops.monitoring.collected.parse_line`) finds nothing malformed."""
+    from mlops.monitoring.collected import parse_line
+
     rows: list[dict[str, Any]] = []
     for file in sorted((folder / collection).rglob("*.jsonl")):
         content = file.read_bytes()
         assert content.endswith(b"\n"), f"{file}: the last line is incomplete"
-        for number, line in enumerate(content.decode("utf-8").splitlines(), start=1):
+        for number, line in enumerate(content.split(b"\n")[:-1], start=1):
             record = json.loads(line)
             assert isinstance(record, dict) and isinstance(record["data"], list), f"{file}:{number}"
             for row in record["data"]:
                 assert all(isinstance(v, SCALARS) for v in row.values()), f"{file}:{number}: {row}"
+            assert parse_line(line) == (record["data"], None), f"{file}:{number}"
             rows += record["data"]
     return rows
