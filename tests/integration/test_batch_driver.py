@@ -84,7 +84,7 @@ def test_failed_mini_batch_is_retried_then_tolerated_within_the_error_threshold(
     tolerant = dataclasses.replace(settings, max_retries=1, error_threshold=1)
     summary = batch.invoke(tolerant, model_dir, mixed_folder, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert (summary.succeeded, summary.failed, summary.retries, summary.rows) == (2, 1, 1, 200)
-    assert "b.csv" in summary.errors[0] and "missing column(s) ['bmi']" in summary.errors[0]
+    assert "b.csv" in summary.errors[0] and "bmi" in summary.errors[0]
     assert pd.read_csv(summary.output)["source_file"].unique().tolist() == ["a.csv", "c.csv"]
 
 
@@ -114,21 +114,48 @@ def test_a_batch_that_scores_nothing_fails_and_writes_nothing(settings, model_di
     source = tmp_path / "in.csv"
     source.write_text(content)
     tolerant = dataclasses.replace(settings, max_retries=0, error_threshold=-1)
-    with pytest.raises(StepFailed, match="no row was scored; no output written"):
+    with pytest.raises(StepFailed, match=r"no row was scored \(1 of 1 file\(s\) failed\); no output written"):
         batch.invoke(tolerant, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
     assert [p.name for p in (tmp_path / "out").iterdir()] == []
 
 
-def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model_dir, tmp_path):
-    code = tmp_path / "code"
+def trivial_script(folder: Path) -> Path:
+    """A scoring script that needs no model: a file named *slow* hangs, one named *bad* fails."""
+    code = folder / "code"
     code.mkdir()
     (code / "score.py").write_text(
         "import time\nfrom pathlib import Path\nimport pandas as pd\n\n"
         "def init():\n    pass\n\n"
         "def run(mini_batch):\n"
         "    if any('slow' in Path(p).name for p in mini_batch):\n        time.sleep(60)\n"
+        "    if any('bad' in Path(p).name for p in mini_batch):\n        raise ValueError('a bad file')\n"
         "    return pd.DataFrame({'file': [Path(p).name for p in mini_batch]})\n"
     )
+    return code
+
+
+def test_error_threshold_counts_failed_files_not_mini_batches(settings, tmp_path):
+    """Azure: for file inputs error_threshold is a count of failed files; a failed mini batch fails all its files."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("1-bad.csv", "2-good.csv", "3-good.csv"):
+        (inputs / name).write_text("x\n1\n")
+    two_per_batch = dataclasses.replace(
+        settings, code_dir=trivial_script(tmp_path), scoring_script="score.py", mini_batch_size=2, max_retries=0
+    )
+    out = tmp_path / "out"
+    with pytest.raises(StepFailed, match=r"2 failed file\(s\) exceed error_threshold 1; no output written"):
+        batch.invoke(dataclasses.replace(two_per_batch, error_threshold=1), tmp_path, inputs, out, out / "w.log", quiet)
+    assert [p.name for p in out.iterdir()] == ["w.log"]
+    summary = batch.invoke(
+        dataclasses.replace(two_per_batch, error_threshold=2), tmp_path, inputs, out, out / "w.log", quiet
+    )
+    assert (summary.failed, summary.failed_files, summary.rows) == (1, 2, 1)
+    assert pd.read_csv(summary.output)["file"].tolist() == ["3-good.csv"]
+
+
+def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model_dir, tmp_path):
+    code = trivial_script(tmp_path)
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     for name in ("1-fast.csv", "2-slow.csv", "3-fast.csv"):
@@ -158,6 +185,28 @@ def test_scoring_code_cannot_import_the_project_package(settings, model_dir, tmp
     guarded = dataclasses.replace(settings, code_dir=code, scoring_script="score.py")
     with pytest.raises(StepFailed, match="No module named 'mlops'"):
         batch.invoke(guarded, model_dir, source, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+
+
+def test_each_input_file_is_read_as_the_scoring_script_would(tmp_path):
+    columns = ["a", "b", "id"]
+    cases = {
+        "ok.csv": ("a,b,id\n1,2,3\n4,5,6\n", 2, None),
+        "empty.csv": ("", 0, "the file is empty"),
+        "blank.csv": ("\n\n", 0, "the file is empty"),
+        "header.csv": ("a,b,id\n", 0, "a header but no data rows"),
+        "missing.csv": ("a,id\n1,3\n", 1, "missing column(s) b (the model scores a, b, id)"),
+        "notes.txt": ("a,b,id\n1,2,3\n", None, "expected a .csv or .parquet file, got '.txt'"),
+        "garbage.parquet": ("not parquet at all", None, "not a readable parquet file: "),
+    }
+    for name, (content, rows, problem) in cases.items():
+        (tmp_path / name).write_text(content)
+        found = batch.inspect_file(tmp_path / name, columns)
+        assert found.rows == rows, name
+        assert (found.problem is None) if problem is None else found.problem.startswith(problem), (name, found)
+    good, bad = tmp_path / "ok.csv", tmp_path / "header.csv"
+    assert [f.problem for f in batch.inspect_inputs([bad, good], columns)] == ["a header but no data rows", None]
+    with pytest.raises(batch.MlopsError, match=r"header.csv: a header but no data rows; nothing was scored \(1 other"):
+        batch.inspect_inputs([bad, tmp_path / "empty.csv"], columns)
 
 
 def test_input_checks(tmp_path):

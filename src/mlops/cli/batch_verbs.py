@@ -1,4 +1,17 @@
-"""`mlops batch-score INPUT`: a batch deployment's scoring, locally (the batch driver) or as an Azure batch job."""
+"""`mlops batch-score INPUT`: a batch deployment's scoring, locally (the batch driver) or as an Azure batch job.
+
+Exit codes (local target):
+
+- 0: the job succeeded; `predictions.csv` is complete. Files that failed within the deployment's
+  `error_threshold` are reported with the counts (files, rows) and the first failure.
+- 1: the job failed: more files failed than `error_threshold` allows, or every file failed (no row was scored).
+  No output file is written.
+- 2: bad input, found before anything is scored: the input does not exist, a folder has no files, or no file can
+  be scored (empty, header only, unreadable, not CSV/parquet, or missing a column the model needs); one line names
+  the file and the column. No output file is written.
+
+The output file is written under a temporary name and renamed when complete, so it is never empty or partial.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +47,9 @@ def batch_score(args: argparse.Namespace) -> int:
 
     state = model.state.ensure()
     settings = batch.BatchSettings.from_yaml(args.deployment or model.batch_deployment)
-    version = local_model(model, args.model)
+    model_dir = materialize(state, local_model(model, args.model))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = args.output or state.batch / f"{args.input.stem}-{stamp}"
-    batch.invoke(settings, materialize(state, version), args.input.resolve(), out, out / "logs" / "worker.log")
+    columns = batch.scoring_columns(model_dir, settings)
+    batch.invoke(settings, model_dir, args.input.resolve(), out, out / "logs" / "worker.log", columns=columns)
     return EXIT_OK

@@ -3,9 +3,15 @@
 From the deployment YAML's `settings`: input files are split into mini batches of `mini_batch_size` files; each
 goes to `run(mini_batch)` in a worker process (the scoring script's `init()` runs once per worker); a failing or
 timed-out mini batch is retried `retry_settings.max_retries` times (a timed-out worker is killed and restarted),
-then counted against `error_threshold` (-1 = ignore all failures); with `output_action: append_row` the returned
-rows are appended, in mini-batch order, to `output_file_name`. The output file appears only when the job
-succeeds (written to a temporary name, then renamed); a summary says what happened.
+then its files count against `error_threshold` (Azure: the job is aborted when the count of failed files goes
+above it; -1 ignores all failures); with `output_action: append_row` the returned rows are appended, in mini-batch
+order, to `output_file_name`. The output file appears only when the job succeeds (written to a temporary name,
+then renamed); a summary gives the counts and the first failure.
+
+Given the columns the scoring script needs (`scoring_columns`), the driver first reads every input file the way
+endpoints/batch/score.py does: when no file could be scored (empty, header only, unreadable, not CSV/parquet, a
+missing column) it stops before starting a worker, with one line naming the file and the column (bad input, not
+a failed job). Files that can be scored are scored even when others cannot, as on Azure.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,9 @@ from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
 
 WORKER = GUARD_DIR / "batch_worker.py"
 INIT_TIMEOUT_S = 120
+# What endpoints/batch/score.py reads, and the deployment variable naming the id column it copies to the output.
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+ID_COLUMN_VARIABLE = "ID_COLUMN"
 
 
 @dataclass(frozen=True)
@@ -74,22 +84,37 @@ class BatchSummary:
     files: int
     mini_batches: int
     succeeded: int = 0
-    failed: int = 0
+    failed: int = 0  # mini batches
+    failed_files: int = 0  # what error_threshold counts
+    failed_rows: int | None = None  # known when the inputs were read first (`columns` given)
     retries: int = 0
     rows: int = 0
     output: Path | None = None
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
-    def render(self) -> str:
+    def render(self, log_file: Path | None = None) -> str:
+        failed_rows = f", {self.failed_rows} row(s) failed" if self.failed_rows else ""
         lines = [
             f"batch scoring: {self.files} file(s) in {self.mini_batches} mini batch(es): {self.succeeded} succeeded, "
-            f"{self.failed} failed, {self.retries} retried; {self.rows} row(s) in {self.seconds:.1f}s",
+            f"{self.failed} failed ({self.failed_files} file(s)), {self.retries} retried; {self.rows} row(s) scored"
+            f"{failed_rows} in {self.seconds:.1f}s",
         ]
-        lines += [f"  failed: {error}" for error in self.errors]
+        if self.errors:
+            lines.append(f"  first failure: {self.errors[0]}")
+        if len(self.errors) > 1:
+            where = f" (worker log {log_file})" if log_file else ""
+            lines.append(f"  {len(self.errors) - 1} more failed mini batch(es){where}")
         if self.output:
             lines.append(f"  output: {self.output}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    rows: int | None  # data rows; None when the file cannot be read
+    problem: str | None = None  # why the scoring script cannot score it
 
 
 def input_files(path: Path) -> list[Path]:
@@ -101,6 +126,56 @@ def input_files(path: Path) -> list[Path]:
             return files
         raise MlopsError(f"{path}: the input folder has no files")
     raise MlopsError(f"{path}: no such file or folder")
+
+
+def scoring_columns(model_dir: Path, settings: BatchSettings) -> list[str]:
+    """The columns endpoints/batch/score.py needs in every file: the model signature's inputs, then the id column
+    the deployment names. Empty when the model has no MLmodel or signature (the script's init() says why)."""
+    mlmodel = next(model_dir.rglob("MLmodel"), None)
+    if mlmodel is None:
+        return []
+    import mlflow
+
+    signature = mlflow.models.Model.load(str(mlmodel.parent)).signature
+    columns = list(signature.inputs.input_names()) if signature is not None else []
+    id_column = settings.environment_variables.get(ID_COLUMN_VARIABLE)
+    return [*columns, id_column] if columns and id_column and id_column not in columns else columns
+
+
+def inspect_file(path: Path, columns: Sequence[str]) -> InputFile:
+    """Read one input file as the scoring script would: its data rows, or the one reason it cannot be scored."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return InputFile(path, None, f"expected a .csv or .parquet file, got '{path.suffix or path.name}'")
+    if path.stat().st_size == 0:
+        return InputFile(path, 0, "the file is empty (expected a header row and data rows)")
+    import pandas as pd
+
+    kind = "CSV" if path.suffix.lower() == ".csv" else "parquet"
+    try:
+        frame = pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pandas' and pyarrow's parse errors are ValueErrors
+        if isinstance(exc, pd.errors.EmptyDataError):
+            return InputFile(path, 0, "the file is empty (expected a header row and data rows)")
+        reason = " ".join(str(exc).split())[:200]
+        return InputFile(path, None, f"not a readable {kind} file: {type(exc).__name__}: {reason}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        return InputFile(
+            path, len(frame), f"missing column(s) {', '.join(missing)} (the model scores {', '.join(columns)})"
+        )
+    if frame.empty:
+        return InputFile(path, 0, "a header but no data rows")
+    return InputFile(path, len(frame))
+
+
+def inspect_inputs(files: list[Path], columns: Sequence[str]) -> list[InputFile]:
+    """Every file inspected; MlopsError (bad input) when none of them could be scored."""
+    inspected = [inspect_file(f, columns) for f in files]
+    bad = [f for f in inspected if f.problem]
+    if bad and len(bad) == len(inspected):
+        others = f" ({len(bad) - 1} other file(s) cannot be scored either)" if len(bad) > 1 else ""
+        raise MlopsError(f"{bad[0].path}: {bad[0].problem}; nothing was scored{others}")
+    return inspected
 
 
 def mini_batches(files: list[Path], size: int) -> list[list[Path]]:
@@ -160,14 +235,26 @@ class _Worker:
 
 
 def invoke(
-    settings: BatchSettings, model_dir: Path, inputs: Path, output_dir: Path, log_file: Path, echo: Any = print
+    settings: BatchSettings,
+    model_dir: Path,
+    inputs: Path,
+    output_dir: Path,
+    log_file: Path,
+    echo: Any = print,
+    columns: Sequence[str] | None = None,
 ) -> BatchSummary:
-    """Score every input file, like a batch endpoint job (the twin of `targets.azure.batch.invoke`); raises
-    StepFailed when more mini batches fail than error_threshold allows."""
+    """Score every input file, like a batch endpoint job (the twin of `targets.azure.batch.invoke`).
+
+    With `columns` (see `scoring_columns`) the files are read first and MlopsError is raised when none can be
+    scored. Raises StepFailed, writing no output, when more files fail than error_threshold allows or when no row
+    was scored."""
     started = time.monotonic()
     files = input_files(inputs)
+    inspected = {f.path: f for f in inspect_inputs(files, columns)} if columns is not None else {}
     batches = mini_batches(files, settings.mini_batch_size)
     summary = BatchSummary(files=len(files), mini_batches=len(batches))
+    if columns is not None:
+        summary.failed_rows = 0
     env = sandbox_environment(settings.environment_variables, {"AZUREML_MODEL_DIR": str(model_dir)})
     log_file.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -188,25 +275,34 @@ def invoke(
                     log.write(f"mini batch {index} attempt {attempt + 1}: {answer.get('error')}\n")
                 else:
                     summary.failed += 1
+                    summary.failed_files += len(batch)
+                    if summary.failed_rows is not None:
+                        summary.failed_rows += sum(inspected[f].rows or 0 for f in batch)
                     summary.errors.append(
                         f"mini batch {index} ({', '.join(p.name for p in batch)}): {answer.get('error')}"
                     )
-                    if 0 <= settings.error_threshold < summary.failed:
+                    if 0 <= settings.error_threshold < summary.failed_files:
                         break
         finally:
             worker.stop()
         summary.seconds = time.monotonic() - started
-        if 0 <= settings.error_threshold < summary.failed:
+        first = f"; first failure: {summary.errors[0]}" if summary.errors else ""
+        if 0 <= settings.error_threshold < summary.failed_files:
+            echo(summary.render(log_file))
             raise StepFailed(
-                summary.render() + f"\n  {summary.failed} failed mini batch(es) exceed error_threshold "
-                f"{settings.error_threshold}; no output written; worker log {log_file}"
+                f"{summary.failed_files} failed file(s) exceed error_threshold {settings.error_threshold}; "
+                f"no output written{first}; worker log {log_file}"
             )
         if summary.rows == 0:
             # Azure's job would "succeed" with an empty file; a batch that scored nothing is a failure here.
-            raise StepFailed(summary.render() + f"\n  no row was scored; no output written; worker log {log_file}")
+            echo(summary.render(log_file))
+            raise StepFailed(
+                f"no row was scored ({summary.failed_files} of {summary.files} file(s) failed); no output written"
+                f"{first}; worker log {log_file}"
+            )
         if settings.output_action == "append_row":
             summary.output = _append_rows(parts, Path(scratch), output_dir / settings.output_file_name)
-    echo(summary.render())
+    echo(summary.render(log_file))
     return summary
 
 
