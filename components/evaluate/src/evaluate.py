@@ -3,10 +3,15 @@
 Writes to the `evaluation` folder: metrics.json (candidate), champion_metrics.json (or null), decision.json (the
 gate's verdict, read by register_model), fairness.json when a sensitive feature is given, and the plots. The step
 reads the model registry, so its component is not deterministic: Azure ML must never reuse an old decision.
+
+decision.json names the champion it compared with (`champion_version`) and fingerprints what the metrics were
+measured on (`test_split_sha256`), so register_model can tell when the champion changed after the gate ran and
+re-apply the gate to the new champion's tagged metrics only when they were measured on the same rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -95,6 +100,21 @@ def positive_label_of(model: Any, metadata: dict[str, Any]) -> Any:
     return classes[texts.index(label_text(recorded))]
 
 
+def fingerprint_test_split(test: pd.DataFrame, target_column: str, positive_label: Any) -> str:
+    """sha256 of the test rows (columns, dtypes, values in order), the target column and the positive class: two
+    evaluations with the same fingerprint measured their metrics on the same thing, so they can be compared."""
+    digest = hashlib.sha256()
+    header = {
+        "target_column": target_column,
+        "positive_label": None if positive_label is None else label_text(positive_label),
+        "columns": [str(name) for name in test.columns],
+        "dtypes": [str(dtype) for dtype in test.dtypes],
+    }
+    digest.update(json.dumps(header, sort_keys=True).encode("utf-8"))
+    digest.update(pd.util.hash_pandas_object(test, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def evaluate_candidate(
     model: Any, features: pd.DataFrame, target: pd.Series, task: str, folder: Path, positive_label: Any = None
 ) -> tuple[dict[str, float], Any, list[Path]]:
@@ -161,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if positive is not None:
         decision["positive_label"] = _plain(positive)
+    decision["test_split_sha256"] = fingerprint_test_split(test, args.target_column, positive)
     _write_json(out / "metrics.json", metrics)
     _write_json(out / "champion_metrics.json", champion.metrics)
     _write_json(out / "decision.json", decision)

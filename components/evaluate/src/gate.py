@@ -34,9 +34,9 @@ from tabular_common.metrics import (
     in_range,
     metric_names,
 )
+from tabular_common.registry import TOLERANCE, improvement, improves
 
 MODES = ("enabled", "dry_run", "disabled")
-TOLERANCE = 1e-9  # float noise: 0.3 - 0.2 must count as an improvement of 0.1
 
 
 def check_config(
@@ -88,9 +88,9 @@ def decide(
     candidate_value = candidate.get(primary_metric)
     has_champion = champion_version is not None
     champion_value = champion.get(primary_metric) if (has_champion and champion is not None) else None
-    improvement = None
+    gain = None
     if candidate_value is not None and champion_value is not None:
-        improvement = candidate_value - champion_value if higher else champion_value - candidate_value
+        gain = improvement(candidate_value, champion_value, higher)
 
     checks: list[dict[str, Any]] = []
     if mode != "disabled":
@@ -102,7 +102,7 @@ def decide(
                 champion_version,
                 champion_value,
                 champion_error,
-                improvement,
+                gain,
                 min_improvement,
             )
         )
@@ -128,7 +128,7 @@ def decide(
         "candidate_value": candidate_value,
         "champion_version": None if champion_version is None else str(champion_version),
         "champion_value": champion_value,
-        "improvement": improvement,
+        "improvement": gain,
         "min_metric": threshold,
         "min_metric_source": source,
         "min_improvement": min_improvement,
@@ -168,7 +168,7 @@ def _improvement_check(
     champion_version: str | int | None,
     champion_value: float | None,
     champion_error: str | None,
-    improvement: float | None,
+    gain: float | None,
     min_improvement: float,
 ) -> dict[str, Any]:
     name = "min_improvement"
@@ -178,14 +178,14 @@ def _improvement_check(
         return _check(name, False, f"champion version {champion_version} could not be evaluated: {champion_error}")
     if champion_value is None:
         return _check(name, False, f"champion version {champion_version} has no {metric} on the test split")
-    if candidate_value is None or improvement is None:
+    if candidate_value is None or gain is None:
         return _check(name, False, f"candidate {metric} is missing, cannot compare with the champion")
-    ok = improvement >= min_improvement - TOLERANCE
+    ok = improves(gain, min_improvement)
     return _check(
         name,
         ok,
         f"improvement over champion version {champion_version} ({metric} {champion_value:.4f}) is "
-        f"{improvement:+.4f}, {'>=' if ok else '<'} min_improvement {min_improvement:g}",
+        f"{gain:+.4f}, {'>=' if ok else '<'} min_improvement {min_improvement:g}",
     )
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tabular_common.errors import DataError
 
 ENGINE_PID = "MLOPS_ENGINE_PID"
 REGISTRY_LOCK = "MLOPS_REGISTRY_LOCK"
+EXIT_ENGINE_GONE = 1  # a failure, not bad input (that is errors.EXIT_BAD_INPUT, 2)
 
 
 class EngineGone(RuntimeError):
@@ -28,7 +29,8 @@ class EngineGone(RuntimeError):
 
 
 def engine_alive(environ: dict[str, str] | None = None) -> bool:
-    """True when no engine PID was given (Azure) or that process still exists and is still our parent line."""
+    """True when no engine PID was given (Azure) or that process still exists (one of another user is a reused
+    PID, not our engine)."""
     value = (environ if environ is not None else os.environ).get(ENGINE_PID)
     if not value:
         return True
@@ -53,8 +55,11 @@ def check_engine_alive(environ: dict[str, str] | None = None) -> None:
 
 
 @contextlib.contextmanager
-def registry_lock(environ: dict[str, str] | None = None) -> Iterator[None]:
-    """Hold the local registry lock (MLOPS_REGISTRY_LOCK) for the block; without the variable, do nothing."""
+def registry_lock(environ: dict[str, str] | None = None, echo: Callable[[str], object] = print) -> Iterator[None]:
+    """Hold the local registry lock (MLOPS_REGISTRY_LOCK) for the block; without the variable, do nothing.
+
+    When another run holds it, say so once (`echo`) and wait: a register step holds it for seconds, and the kernel
+    releases the lock of a process that dies."""
     value = (environ if environ is not None else os.environ).get(REGISTRY_LOCK)
     if not value:
         yield
@@ -64,7 +69,11 @@ def registry_lock(environ: dict[str, str] | None = None) -> Iterator[None]:
     path = Path(value)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            echo(f"waiting for the registry lock {path} (another run is changing the champion)")
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -1,22 +1,29 @@
 """The champion convention of the model registry: the one definition, used by evaluate (who to beat), register
-(who to demote) and, outside the components, by whatever else must find the champion (the local engine's `serve`):
+(who to replace) and, outside the components, by whatever else must find the champion (the local engine's `serve`):
 `select_champion(search_versions(client, name))` with any MlflowClient.
 
 Azure ML's MLflow server has no aliases and no stages, so the champion is marked with a model version tag:
 `champion` = "true" on the current champion (compared case-insensitively), "false" on former ones. If several
-versions carry "true" (a register step that died between marking the new champion and demoting the old one), the
-highest version number wins. `search_versions` follows the registry's pages.
+versions carry "true" (a promotion in progress, or a register step that died halfway), the highest version number
+wins. `search_versions` follows the registry's pages.
+
+Changing the champion is `promote`, a compare-and-set on those tags that needs no lock (Azure has none to offer):
+a promotion never demotes a newer version, and steps back when it finds a newer champion. Locally the register
+step also holds a file lock around it (`tabular_common.engine.registry_lock`), so local runs never interleave.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tabular_common.errors import DataError
 
 CHAMPION_TAG = "champion"
+# Float noise when comparing a candidate with a champion: 0.3 - 0.2 must count as an improvement of 0.1.
+TOLERANCE = 1e-9
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
 
@@ -72,3 +79,54 @@ def search_versions(client: Any, model_name: str) -> list[Any]:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in str(exc).lower():
             return []
         raise
+
+
+def improvement(candidate: float, champion: float, higher_is_better: bool) -> float:
+    """How much better the candidate is, signed so that positive is better whatever the metric's direction."""
+    return candidate - champion if higher_is_better else champion - candidate
+
+
+def improves(gain: float, min_improvement: float) -> bool:
+    """The gate's improvement check: `gain` (from `improvement`) is at least `min_improvement`, up to float noise."""
+    return gain >= min_improvement - TOLERANCE
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What `promote` did. `champion`: the version is the champion afterwards. `replaced`: the champion it took
+    over by the read rule, the highest older version tagged true (None: there was none). `demoted`: every older
+    version it tagged false, highest first (more than `replaced` only after a crash, or on Azure when concurrent
+    promotions overlapped). `newer`: the newer champion it stepped back for."""
+
+    champion: bool
+    replaced: str | None = None
+    demoted: tuple[str, ...] = ()
+    newer: str | None = None
+
+
+def promote(client: Any, model_name: str, version: str | int) -> Promotion:
+    """Make `version` the champion unless a newer version is: a compare-and-set on the `champion` tags.
+
+    1. tag the version champion=true;
+    2. read every version of the model again;
+    3. if a NEWER version is tagged true, step back: tag this one champion=false (the newer one wins);
+    4. otherwise tag every OLDER champion false. A newer version is never demoted.
+
+    Whatever the interleaving of concurrent promotions, once they have all finished exactly one version is tagged
+    true, the newest one promoted: it never steps back (nothing newer is marked) and nobody demotes it; every
+    older one either saw a newer "true" and stepped back, or marked itself before the newer one read the tags and
+    was demoted by it. Meanwhile the read rule (`select_champion`: the highest "true") names a version at every
+    moment: the highest one marked so far, which nobody can unmark. The argument assumes read-after-write: a read
+    that starts after a tag write sees it (MLflow's SQL store does; on Azure ML it is assumed of its registry).
+    """
+    number = int(version)
+    client.set_model_version_tag(model_name, str(number), CHAMPION_TAG, "true")
+    marked = champion_versions(search_versions(client, model_name))
+    newer = [v for v in marked if _number(v) > number]
+    if newer:
+        client.set_model_version_tag(model_name, str(number), CHAMPION_TAG, "false")
+        return Promotion(champion=False, newer=str(_number(newer[0])))
+    older = [str(_number(v)) for v in marked if _number(v) < number]
+    for old in older:
+        client.set_model_version_tag(model_name, old, CHAMPION_TAG, "false")
+    return Promotion(champion=True, replaced=older[0] if older else None, demoted=tuple(older))

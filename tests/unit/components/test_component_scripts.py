@@ -139,6 +139,7 @@ def test_evaluate_script(chain: Chain, mlflow_store) -> None:
     decision = load_json(folder / "decision.json")
     assert decision["register"] is True and decision["champion_version"] is None
     assert decision["candidate_value"] == metrics["roc_auc"]
+    assert len(decision["test_split_sha256"]) == 64  # what the metrics were measured on (register compares it)
     fairness = load_json(folder / "fairness.json")
     assert set(fairness["groups"]) == {"F", "M"}
     assert {"roc_curve.png", "confusion_matrix.png"} <= {p.name for p in folder.iterdir()}
@@ -157,7 +158,7 @@ def test_register_then_promote_a_second_version(chain: Chain, mlflow_store, inpr
     client = mlflow_store.client()
     first = load_json(chain.outputs["registration"] / "registration.json")
     assert first["registered"] is True and first["version"] == "1" and first["champion"] is True
-    assert first["previous_champion_version"] is None
+    assert first["previous_champion_version"] is None and first["compared_champion_version"] is None
     assert first["source"] == f"runs:/{chain.runs['train']}/model"
     v1 = client.get_model_version(chain.model_name, "1")
     assert v1.run_id == chain.runs["train"]
@@ -166,6 +167,8 @@ def test_register_then_promote_a_second_version(chain: Chain, mlflow_store, inpr
     assert v1.tags["pipeline_run_id"] == client.get_run(chain.runs["register"]).data.tags["mlflow.parentRunId"]
     assert v1.tags["training_run_id"] == chain.runs["train"]
     assert v1.tags["gate_passed"] == "true" and v1.tags["gate_mode"] == "enabled"
+    first_decision = load_json(chain.outputs["evaluation"] / "decision.json")
+    assert v1.tags["test_split_sha256"] == first_decision["test_split_sha256"]
     candidate = load_json(chain.outputs["evaluation"] / "metrics.json")
     assert float(v1.tags["roc_auc"]) == pytest.approx(candidate["roc_auc"])
 
@@ -198,9 +201,52 @@ def test_register_then_promote_a_second_version(chain: Chain, mlflow_store, inpr
     )
     second = load_json(registration2 / "registration.json")
     assert second["version"] == "2" and second["previous_champion_version"] == "1"
+    assert second["champion"] is True and second["compared_champion_version"] == "1"
+    # the same test rows, target and positive class give the same fingerprint
+    assert decision["test_split_sha256"] == first_decision["test_split_sha256"]
     assert client.get_model_version(chain.model_name, "2").tags["champion"] == "true"
     assert client.get_model_version(chain.model_name, "1").tags["champion"] == "false"
     assert "data_asset" not in client.get_model_version(chain.model_name, "2").tags
+
+
+def test_register_reapplies_the_gate_when_the_champion_changed_after_it_ran(
+    tmp_path: Path, chain: Chain, mlflow_store, inprocess_mlflow, model_name: str
+) -> None:
+    """Two runs gated against no champion; the first registers and becomes champion, so the second must beat its
+    tagged roc_auc (same test split) by min_improvement: equal is not enough, and the champion stays."""
+    import register
+
+    gated = load_json(chain.outputs["evaluation"] / "decision.json")
+    assert gated["champion_version"] is None and gated["mode"] == "enabled"
+
+    def run_register(name: str, **changes: object) -> dict:
+        evaluation = tmp_path / f"evaluation-{name}"
+        evaluation.mkdir()
+        (evaluation / "decision.json").write_text(json.dumps(gated | changes))
+        (evaluation / "metrics.json").write_text((chain.outputs["evaluation"] / "metrics.json").read_text())
+        inprocess_mlflow("register")
+        args = command_args(
+            "register",
+            model=chain.outputs["model"],
+            evaluation=evaluation,
+            model_name=model_name,
+            registration=tmp_path / f"registration-{name}",
+        )
+        register.main(args)
+        return load_json(tmp_path / f"registration-{name}" / "registration.json")
+
+    first = run_register("first")
+    assert first["champion"] is True and first["version"] == "1"
+    second = run_register("second", min_improvement=0.002)
+    assert second["registered"] is True and second["version"] == "2" and second["champion"] is False
+    assert second["previous_champion_version"] is None
+    assert "compared it with no champion, but version 1 became the champion since" in second["champion_reason"]
+    assert "+0.0000 < min_improvement 0.002" in second["champion_reason"]
+    tags = {str(v.version): v.tags for v in search_versions(mlflow_store.client(), model_name)}
+    assert (tags["1"]["champion"], tags["2"]["champion"]) == ("true", "false")
+    third = run_register("third", min_improvement=0.0)
+    assert third["champion"] is True and third["previous_champion_version"] == "1"
+    assert "improvement +0.0000 >= min_improvement 0, so it replaces version 1" in third["champion_reason"]
 
 
 def test_register_does_nothing_when_the_gate_says_no(

@@ -27,7 +27,11 @@ def model_reference(spec: str) -> str:
 
 def promote(client: Any, spec: str, registry: str, echo: Echo = print, registry_client: Any = None) -> str:
     """Copy a workspace model version into an Azure ML registry (dev -> prod without retraining); returns the
-    registry URI a prod deployment names. Idempotent: an existing registry version is reused."""
+    registry URI a prod deployment names. Idempotent: an existing registry version is reused.
+
+    It copies exactly the version named: it neither reads nor changes the workspace's `champion` tag (only the
+    register_model component does, with the compare-and-set in components/shared/tabular_common/registry.py), so
+    it needs no lock and cannot race a training run's promotion."""
     from azure.core.exceptions import ResourceNotFoundError
 
     ref = parse_ref(model_reference(spec))
