@@ -11,6 +11,19 @@ REPO = Path(__file__).resolve().parents[1]
 MINIPROJECT = REPO / "tests" / "fixtures" / "miniproject"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` group again: pytest-xdist 3.8 tags an `xdist_group` test by setting `item._nodeid`
+    to `<nodeid>@<group>`, which pytest 9 no longer reads (the node id lives in `item._id`), so every group was
+    spread over both workers and each built the shared trained fixtures. Copy the tag to where pytest reads it."""
+    from _pytest.nodeid import coerce_node_id  # private, but the only way to set what xdist meant to set
+
+    for item in items:
+        grouped = item.__dict__.get("_nodeid")
+        if grouped and grouped != item.nodeid:
+            item._id = coerce_node_id(grouped)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

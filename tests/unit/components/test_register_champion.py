@@ -305,16 +305,15 @@ def test_unenforced_modes_are_the_gates() -> None:
     assert set(register.UNENFORCED_MODES) < set(gate.MODES)
 
 
+def register_into(registry: FakeRegistry, decided: dict, tags: dict, alive=None) -> dict:
+    """register_and_promote on the fake registry: registering creates its next version."""
+    extra = {} if alive is None else {"alive": alive}
+    return register_and_promote(registry, NAME, "runs:/r/model", decided, tags, lambda s, n: registry.create(), **extra)
+
+
 def test_register_and_promote_replaces_the_compared_champion() -> None:
     registry = FakeRegistry({1: {CHAMPION_TAG: "false"}, 2: tags(0.80) | {CHAMPION_TAG: "true"}})
-    record = register_and_promote(
-        registry,
-        NAME,
-        "runs:/r/model",
-        decision(champion_version="2"),
-        {"roc_auc": "0.85"},
-        lambda s, n: registry.create(),
-    )
+    record = register_into(registry, decision(champion_version="2"), {"roc_auc": "0.85"})
     assert record["version"] == "3" and record["champion"] is True
     assert record["previous_champion_version"] == "2" and record["compared_champion_version"] == "2"
     assert record["tags"][CHAMPION_TAG] == "true" and registry.marked() == [3]
@@ -323,14 +322,7 @@ def test_register_and_promote_replaces_the_compared_champion() -> None:
 def test_register_and_promote_keeps_a_champion_the_candidate_does_not_beat() -> None:
     """The gate compared with version 2; version 4 became champion meanwhile and is better: 5 is registered only."""
     registry = FakeRegistry({2: {CHAMPION_TAG: "false"}, 4: tags(0.90)})
-    record = register_and_promote(
-        registry,
-        NAME,
-        "runs:/r/model",
-        decision(champion_version="2"),
-        {"roc_auc": "0.85"},
-        lambda s, n: registry.create(),
-    )
+    record = register_into(registry, decision(champion_version="2"), {"roc_auc": "0.85"})
     assert record["version"] == "5" and record["champion"] is False
     assert record["previous_champion_version"] is None
     assert "version 2" in record["champion_reason"] and "version 4" in record["champion_reason"]
@@ -345,7 +337,7 @@ def test_a_step_whose_engine_died_registers_nothing() -> None:
         raise EngineGone("the mlops engine (pid 1) that started this step has exited; not changing the registry")
 
     with pytest.raises(EngineGone):
-        register_and_promote(registry, NAME, "runs:/r/model", decision(), {}, lambda s, n: registry.create(), gone)
+        register_into(registry, decision(), {}, gone)
     assert sorted(registry.tags) == [1]
 
 
@@ -359,15 +351,7 @@ def test_a_step_whose_engine_died_after_registering_changes_no_tag() -> None:
             raise EngineGone("gone")
 
     with pytest.raises(EngineGone):
-        register_and_promote(
-            registry,
-            NAME,
-            "runs:/r/model",
-            decision(champion_version="1"),
-            {"roc_auc": "0.9"},
-            lambda s, n: registry.create(),
-            dies_second_time,
-        )
+        register_into(registry, decision(champion_version="1"), {"roc_auc": "0.9"}, dies_second_time)
     assert registry.tags[2] == {} and registry.marked() == [1]
 
 
