@@ -266,3 +266,23 @@ def test_validate_and_run_agree(miniproject, capsys, case):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {miniproject / broken_file}: ") and expected in err, err
     assert not list((miniproject.parent / "state").glob("runs/*")), "nothing may run"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("inputs.seed=-1", "jobs.prep.inputs.seed: -1 is below the minimum 0; jobs.train.inputs.seed: -1 is below"),
+        ("inputs.test_size=nan", "jobs.prep.inputs.test_size: expected a finite number, got 'nan'"),
+        ("inputs.test_size=0.9", "jobs.prep.inputs.test_size: 0.9 is above the maximum 0.5"),
+    ],
+)
+def test_the_training_pipeline_refuses_out_of_range_overrides_before_any_step(
+    repo_root, tmp_path, monkeypatch, capsys, override, expected
+):
+    """The repo's own pipeline: a --set outside the components' min/max (or not a finite number) is bad input."""
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+    assert main(["pipeline", "run", str(repo_root / "pipelines" / "train.yml"), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {repo_root / 'pipelines' / 'train.yml'}: ") and expected in err, err
+    assert not list((tmp_path / "state").glob("runs/*")), "nothing may run"
