@@ -51,7 +51,7 @@ def register_pipeline(repo: Path, folder: Path, model: Path, evaluation: Path, m
             "register": {
                 "type": "command",
                 "component": str(repo / "components" / "register" / "component.yml"),
-                "inputs": {name: f"${{{{parent.inputs.{name}}}}}" for name in ("model", "evaluation", "model_name")},
+                "inputs": {name: "${{parent.inputs." + name + "}}" for name in ("model", "evaluation", "model_name")},
                 "outputs": {"registration": "${{parent.outputs.registration}}"},
             }
         },

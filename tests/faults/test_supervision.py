@@ -13,7 +13,7 @@ import psutil
 import pytest
 from fault_helpers import wait_until
 
-from mlops.targets.local import jobs
+from mlops.targets.local import jobs, processes
 
 pytestmark = pytest.mark.faults
 
@@ -66,7 +66,7 @@ def test_a_group_that_ignores_sigterm_is_killed_after_the_grace():
     process = subprocess.Popen(["/bin/bash", "-c", "trap '' TERM; sleep 60 & wait"], start_new_session=True)
     wait_until(lambda: len(group_members(process.pid)) == 2, "bash and sleep", 20)
     started = time.monotonic()
-    jobs.stop_process_group(process, grace=0.5)
+    processes.stop_group(process, grace=0.5)
     assert 0.5 <= time.monotonic() - started < 10
     assert process.returncode == -9
     wait_until(lambda: group_members(process.pid) == [], "the group to be gone", 10)
@@ -85,7 +85,7 @@ def test_a_step_dies_with_its_sigkilled_parent(tmp_path):
     middle = textwrap.dedent(
         """
         import subprocess, sys, time
-        from mlops.targets.local.jobs import die_with_parent
+        from mlops.targets.local.processes import die_with_parent
         child = subprocess.Popen(["sleep", "60"], start_new_session=True, preexec_fn=die_with_parent())
         print(child.pid, flush=True)
         time.sleep(60)
@@ -100,5 +100,48 @@ def test_a_step_dies_with_its_sigkilled_parent(tmp_path):
 
 
 def test_no_prctl_no_preexec_function_elsewhere(monkeypatch):
-    monkeypatch.setattr(jobs.sys, "platform", "darwin")
-    assert jobs.die_with_parent() is None
+    monkeypatch.setattr(processes.sys, "platform", "darwin")
+    assert processes.die_with_parent() is None
+
+
+def keepers_of(pgid: int) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[-2:] == [KEEPER_NAME, str(pgid)]]
+
+
+KEEPER_NAME = "mlops-group-keeper"
+
+
+def test_a_compound_commands_whole_group_dies_with_its_sigkilled_parent():
+    """bash running `a & b; c` is not exec'd away: only bash gets the parent-death signal, the keeper kills the rest."""
+    middle = textwrap.dedent(
+        """
+        import time
+        from mlops.targets.local.processes import start_group
+        step = start_group(["/bin/bash", "-c", "sleep 60 & sleep 61; true"])
+        print(step.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", middle], stdout=subprocess.PIPE, text=True)
+    try:
+        group = int(parent.stdout.readline())
+        wait_until(lambda: len(group_members(group)) == 3, "bash and its two sleeps", 20)
+        assert len(keepers_of(group)) == 1
+        parent.kill()
+        parent.wait(timeout=10)
+        wait_until(lambda: group_members(group) == [], "the whole group to die with its SIGKILLed parent", 10)
+        wait_until(lambda: keepers_of(group) == [], "the keeper to exit", 10)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_a_group_that_ends_or_is_stopped_releases_its_keeper():
+    """The keeper is told `done` once the group is handled, so it exits without signalling a reused group id."""
+    ended = processes.start_group(["/bin/bash", "-c", "sleep 0.2; true"])
+    assert len(keepers_of(ended.pid)) == 1
+    assert processes.end_group(ended) == 0 and keepers_of(ended.pid) == []
+    process = processes.start_group(["sleep", "60"])
+    assert len(keepers_of(process.pid)) == 1
+    processes.stop_group(process, grace=0.5)
+    assert process.returncode == -15 and keepers_of(process.pid) == []

@@ -30,6 +30,7 @@ from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
 from mlops.project import loaders
+from mlops.targets.local.processes import start_group, stop_group
 from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
 
 WORKER = GUARD_DIR / "batch_worker.py"
@@ -185,14 +186,17 @@ def mini_batches(files: list[Path], size: int) -> list[list[Path]]:
 
 
 class _Worker:
-    """A scoring worker process; restarted after a timeout, as Azure restarts a hung process."""
+    """A scoring worker process; restarted after a timeout, as Azure restarts a hung process.
+
+    Supervised like a pipeline step: its own process group (stopped whole, with whatever the scoring script
+    started), so a SIGKILLed `mlops batch-score` leaves nothing scoring on (`processes.start_group`)."""
 
     def __init__(self, settings: BatchSettings, env: dict[str, str], log: Any):
         self.settings, self.env, self.log = settings, env, log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = start_group(  # from the driver's one thread
             [sys.executable, str(WORKER), str(self.settings.code_dir), self.settings.scoring_script],
             cwd=self.settings.code_dir,
             env=self.env,
@@ -228,9 +232,9 @@ class _Worker:
         return json.loads(line) if line else None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """Kill the worker's whole group at once (a hung worker gets no grace; it holds no state to save)."""
+        if self.process is not None:
+            stop_group(self.process, grace=0)
         self.process = None
 
 

@@ -6,17 +6,16 @@ in the state folder: a parent run for the pipeline and a child run per step, whi
 `mlflow.start_run()` attaches to through MLFLOW_RUN_ID. A deterministic step whose component, code and inputs are
 unchanged is reused from the cache, like Azure ML's reuse; a failed or killed step caches nothing.
 
-Supervision: a step never outlives the `mlops` that started it.
+Supervision: a step never outlives the `mlops` that started it (`processes`).
 - Each step is `/bin/bash -c COMMAND` in a session (process group) of its own, so a Ctrl-C in the terminal reaches
   `mlops` only, and `mlops` stops the step's whole group: SIGTERM, `STOP_GRACE_S` seconds, then SIGKILL. When the
   step exits by itself, whatever it left running in its group is killed too (a container ends with its job).
 - A single simple command runs as `exec COMMAND`, so the step's program replaces bash (bash 5 does this on its own
   for most commands; `exec` makes it certain, redirections included). Compound commands (`a && b`, pipes, several
   lines) run as written.
-- On Linux each step gets a parent-death signal (prctl PR_SET_PDEATHSIG = SIGKILL): if `mlops` is SIGKILLed, the
-  kernel kills the step's program at once. Not covered: other platforms, and the programs a compound command's
-  bash starts (only bash gets the signal); their runs are still marked FAILED by the stale-run sweep at the next
-  `mlops` start (see `tracking`).
+- If `mlops` is SIGKILLed, the step's group dies with it: the leader by Linux's parent-death signal, the rest of
+  the group (what a compound command's bash started) by the group's keeper (`processes.start_group`). Their MLflow
+  runs are marked FAILED by the stale-run sweep at the next `mlops` start (see `tracking`).
 - SIGINT, SIGTERM and SIGHUP reach the engine as `Interrupted` (the CLI's handler): the step's group is stopped,
   the step's child run and the pipeline run are marked KILLED, `run.json` says `killed`, and nothing goes into the
   cache. An engine error (any other exception) marks them FAILED instead.
@@ -26,9 +25,6 @@ Supervision: a step never outlives the `mlops` that started it.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import hashlib
 import json
 import math
@@ -36,7 +32,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -54,6 +49,7 @@ from mlops.project.layout import Layout, StateDir, git_commit
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.targets.local import tracking
+from mlops.targets.local.processes import end_group, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path
 
@@ -62,7 +58,6 @@ LOG_TAIL_LINES = 25
 PARAMETER_TYPES = {"string", "integer", "number", "boolean"}
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Words that make a command more than one simple command when they come first.
 SHELL_KEYWORDS = frozenset(
     {"!", "{", "[[", "((", "case", "coproc", "exec", "for", "function", "if", "select", "time", "until", "while"}
@@ -545,7 +540,7 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
     """Run a step's command in its own process group, supervised (see the module docstring); its exit code.
     The log is line-buffered: `std_log.txt` can be followed while the step runs."""
     with log.open("w", encoding="utf-8", buffering=1) as handle:
-        process = subprocess.Popen(
+        process = start_group(
             ["/bin/bash", "-c", exec_prefixed(command)],
             cwd=cwd,
             env=env,
@@ -553,8 +548,6 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            start_new_session=True,
-            preexec_fn=die_with_parent(),  # the only way to set PDEATHSIG; the engine starts steps from one thread
         )
         assert process.stdout is not None
         try:
@@ -562,11 +555,9 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
                 handle.write(line)
                 if stream:
                     sys.stdout.write("    " + line)
-            _wait_for_exit(process, None)
-            _signal_group(process, signal.SIGKILL)  # what the step left running dies with it
-            return process.wait()
+            return end_group(process)  # what the step left running in its group dies with it
         except BaseException:
-            stop_process_group(process)
+            stop_group(process, STOP_GRACE_S)
             raise
 
 
@@ -588,69 +579,6 @@ def exec_prefixed(command: str) -> str:
     if any(set(op) - set("<>&") or not set(op) & set("<>") for op in operators):  # ; & | ( ): not one command
         return command
     return "exec " + text
-
-
-@functools.cache
-def _prctl() -> Any:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` asking Linux to SIGKILL the child when this process (the thread that starts it) dies, even
-    by SIGKILL; None where there is no prctl (the stale-run sweep is the fallback there)."""
-    prctl = _prctl() if sys.platform.startswith("linux") else None
-    if prctl is None:
-        return None
-    parent = os.getpid()
-
-    def set_parent_death_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect: nobody would signal us
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return set_parent_death_signal
-
-
-def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
-    """Stop the process group `process` leads (started with start_new_session): SIGTERM, up to `grace` seconds
-    for the leader to exit, then SIGKILL to whatever is left, then reap the leader. By PID, never by name."""
-    if process.returncode is not None:
-        return  # already reaped: its group id may belong to someone else by now
-    _signal_group(process, signal.SIGTERM)
-    _wait_for_exit(process, grace)
-    _signal_group(process, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    """Signal the group while its leader is unreaped (at worst a zombie), so the group id is still ours."""
-    if process.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is empty
-        os.killpg(process.pid, signum)
-
-
-def _wait_for_exit(process: subprocess.Popen, timeout: float | None) -> None:
-    """Wait (at most `timeout` seconds; None: as long as it takes) until the leader has exited, without reaping it
-    where the platform allows (waitid WNOWAIT)."""
-    if not hasattr(os, "waitid"):
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-        return
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        flags = os.WEXITED | os.WNOWAIT | (0 if deadline is None else os.WNOHANG)
-        try:
-            if os.waitid(os.P_PID, process.pid, flags) is not None:
-                return
-        except ChildProcessError:  # reaped already
-            return
-        if deadline is not None and time.monotonic() >= deadline:
-            return
-        time.sleep(0.05)
 
 
 def _append(log: Path, line: str) -> None:

@@ -6,13 +6,13 @@ environment variables come from the deployment YAML (`endpoints/online/blue.yml`
 own start-up code with one change: it binds 127.0.0.1 instead of 0.0.0.0.
 
 Ownership. A busy port is refused before anything starts (`check_port_free`): the other server, its log and its
-`server.json` are left alone. Our server runs in a process group of its own with a parent-death signal (Linux), its
-output goes to `server-<port>.starting.log`, and only once it answers the health check and the port's listening
-socket is verified to belong to its process group does the log become `server-<port>.log` and `serving/server.json`
-record it (URL, PID and the PID's start time). `stop()` stops the group by PID (SIGTERM, a grace, SIGKILL) and
-removes `server.json` if it records this server. A `server.json` whose process is gone is stale: `deploy` removes it
-and `running_server_url` refuses it. The thread that calls `deploy` must outlive the server (the parent-death
-signal follows the thread that started it).
+`server.json` are left alone. Our server runs in a process group of its own that dies with `mlops`
+(`processes.start_group`), its output goes to `server-<port>.starting.log`, and only once it answers the health
+check and the port's listening socket is verified to belong to its process group does the log become
+`server-<port>.log` and `serving/server.json` record it (URL, PID and the PID's start time). `stop()` stops the
+group by PID (SIGTERM, a grace, SIGKILL) and removes `server.json` if it records this server. A `server.json` whose
+process is gone is stale: `deploy` removes it and `running_server_url` refuses it. The thread that calls `deploy`
+must outlive the server (the parent-death signal follows the thread that started it).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from mlops.project import loaders
 from mlops.project.catalog import ModelRef
 from mlops.project.layout import ModelLayout, StateDir
 from mlops.targets.local import tracking
-from mlops.targets.local.jobs import die_with_parent, stop_process_group
+from mlops.targets.local.processes import start_group, stop_group
 from mlops.targets.local.registry import materialize
 from mlops.targets.local.sandbox import sandbox_environment
 
@@ -86,7 +86,7 @@ class LocalServer:
     def stop(self) -> None:
         """Stop by PID (the whole process group: gunicorn's workers too) and forget `server.json` if it is ours."""
         if self.process is not None:
-            stop_process_group(self.process, STOP_GRACE_S)
+            stop_group(self.process, STOP_GRACE_S)
         else:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGTERM)
@@ -130,14 +130,8 @@ def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Pat
         "--port", str(port),
     ]  # fmt: skip
     with starting.open("w") as handle:
-        process = subprocess.Popen(
-            command,
-            cwd=deployment.code_dir,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),  # the only way to set PDEATHSIG; see the module docstring on threads
+        process = start_group(  # see the module docstring on threads
+            command, cwd=deployment.code_dir, env=env, stdout=handle, stderr=subprocess.STDOUT
         )
     server = LocalServer(f"http://{HOST}:{port}", process.pid, model, starting, collect_dir, process)
     try:
