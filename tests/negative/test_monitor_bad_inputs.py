@@ -160,7 +160,7 @@ CASES: dict[str, tuple[Case, int, tuple[str, ...]]] = {
     "too many malformed lines": (
         with_lines(b"garbage", b"garbage", b"garbage"),
         2,
-        ("3 of 53 lines malformed, more than the 1 tolerated", f"first: {{tmp}}/w/{INPUTS_FILE}:51 (not valid JSON"),
+        ("3 of 53 lines malformed, more than the 1 tolerated", "first: {tmp}/w/" + f"{INPUTS_FILE}:51 (not valid JSON"),
     ),
     "window with 0 valid lines": (
         only_lines([b"garbage", b"[]"], [b"garbage"]),
