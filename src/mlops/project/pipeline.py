@@ -18,6 +18,7 @@ from typing import Any
 from mlops.errors import MlopsError
 from mlops.project import loaders
 from mlops.project.layout import Layout
+from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
 
 BINDING = re.compile(
@@ -293,9 +294,6 @@ def check_parameters(inputs: dict[str, Any], steps: dict[str, Step]) -> list[str
     """Every literal a step's parameter input gets (from the step, a pipeline input or the component's default)
     against its declared type, enum and min/max (`seed: -1`, `test_size: nan`), with the local target's own check,
     so validate and a run refuse the same values before anything runs, as Azure does on submission."""
-    # Imported here: the local target's job runner imports this module.
-    from mlops.targets.local.jobs import PARAMETER_TYPES, check_parameter
-
     problems = []
     for step in steps.values():
         for name, port in (step.component.inputs or {}).items():

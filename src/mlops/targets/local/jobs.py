@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import shlex
@@ -46,6 +45,7 @@ from mlops.errors import Interrupted, MlopsError, StepFailed
 from mlops.project import command as command_text
 from mlops.project.catalog import LocalCatalog
 from mlops.project.layout import Layout, StateDir, git_commit
+from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.targets.local import tracking
@@ -55,7 +55,6 @@ from mlops.targets.local.snapshot import build_snapshot, hash_path
 
 CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
-PARAMETER_TYPES = {"string", "integer", "number", "boolean"}
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
 # Words that make a command more than one simple command when they come first.
@@ -389,43 +388,6 @@ class _RunContext:
             else:
                 values[name] = check_parameter(step.name, name, port, value)
         return values, paths
-
-
-def check_parameter(step: str, name: str, port: Any, value: Any) -> str:
-    """Coerce a literal input to its declared type and check enum/min/max, as Azure does on submission."""
-    where = f"jobs.{step}.inputs.{name}"
-    kind = str(port.type)
-    text = str(value)
-    number: float | None = None
-    if kind == "integer":
-        try:
-            number = int(float(text)) if float(text).is_integer() else None
-        except (ValueError, OverflowError):
-            number = None
-        if number is None:
-            raise MlopsError(f"{where}: expected an integer, got {text!r}")
-        text = str(int(number))
-    elif kind == "number":
-        try:
-            number = float(text)
-        except ValueError as exc:
-            raise MlopsError(f"{where}: expected a number, got {text!r}") from exc
-        if not math.isfinite(number):
-            raise MlopsError(f"{where}: expected a finite number, got {text!r}")
-    elif kind == "boolean":
-        if text.lower() not in ("true", "false"):
-            raise MlopsError(f"{where}: expected true or false, got {text!r}")
-        text = "True" if text.lower() == "true" else "False"
-    enum = getattr(port, "enum", None)
-    if enum and text not in [str(option) for option in enum]:
-        raise MlopsError(f"{where}: {text!r} is not one of {', '.join(map(str, enum))}")
-    if number is not None:
-        low, high = getattr(port, "min", None), getattr(port, "max", None)
-        if low is not None and number < float(low):
-            raise MlopsError(f"{where}: {text} is below the minimum {low}")
-        if high is not None and number > float(high):
-            raise MlopsError(f"{where}: {text} is above the maximum {high}")
-    return text
 
 
 def _check_literal_inputs(pipeline: Pipeline, parent_values: dict[str, Any]) -> None:
