@@ -1,4 +1,5 @@
-"""`mlops pipeline run FILE`: a job YAML on the local target or on Azure."""
+"""`mlops job run FILE` (alias `mlops pipeline run FILE`): a command or pipeline job YAML on the local target or on
+Azure, like `az ml job create --file FILE`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from mlops.errors import MlopsError
 
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
-    actions = verbs.add_parser("pipeline", help="pipeline jobs").add_subparsers(dest="action", required=True)
-    run = actions.add_parser("run", parents=[flags.run, flags.target, flags.wait], help="run a pipeline job YAML")
-    run.add_argument("file", type=Path, help="pipeline job YAML, e.g. pipelines/train.yml")
-    run.set_defaults(func=submit)
+    for verb, what in (("job", "jobs (command, pipeline)"), ("pipeline", "pipeline jobs (the same as `mlops job`)")):
+        actions = verbs.add_parser(verb, help=what).add_subparsers(dest="action", required=True)
+        run = actions.add_parser("run", parents=[flags.run, flags.target, flags.wait], help="run a job YAML")
+        run.add_argument("file", type=Path, help="job YAML (type: command or pipeline), e.g. pipelines/train.yml")
+        run.set_defaults(func=submit)
 
 
 def submit(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlops.cli.common import EXIT_FAILED, EXIT_OK, SharedFlags, layout
 from mlops.errors import MlopsError
+from mlops.project.layout import Layout
 
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
@@ -18,7 +19,8 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
 def validate_files(args: argparse.Namespace) -> int:
     from mlops.project import validate
 
-    project = layout()
+    # Files given: their project, or (a job YAML anywhere) their own folder, as `mlops job run` reads them.
+    project = Layout.for_job(args.files[0]) if args.files else layout()
     targets = [f.resolve() for f in args.files] or validate.discover(project)
     missing = [f for f in targets if not f.exists()]
     if missing:

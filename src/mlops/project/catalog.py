@@ -76,10 +76,20 @@ def pick(entries: list[Entry], ref: AssetRef, kind: str, source: str, where: str
 class LocalCatalog:
     """Components, data assets and environments defined by a project's YAML, and its local model registry."""
 
-    def __init__(self, *, data: Path, components: Path, environments: Path, shared_code: Path, tracking_uri: str):
+    def __init__(
+        self,
+        *,
+        data: Path,
+        components: Path,
+        environments: Path,
+        shared_code: Path,
+        tracking_uri: str,
+        outside_project: Path | None = None,
+    ):
         self.folders = {"data": data, "components": components, "environments": environments}
         self.shared_code = shared_code
         self.tracking_uri = tracking_uri
+        self.outside_project = outside_project  # a job's folder outside any project: no definitions to resolve
 
     # --- definitions read from YAML (cached for the life of one command) ---------------------------------------
     @cached_property
@@ -97,13 +107,24 @@ class LocalCatalog:
         return _versioned(sorted(self.folders["environments"].glob("*/*.y*ml")), "environment", ("environment",))
 
     def data(self, reference: str, where: str = "") -> Entry:
+        self._inside_a_project(reference, where, "a local path (path: ./table.csv)")
         return pick(self.data_assets, parse_ref(reference, where=where), "data asset", "data/*.yml", where)
 
     def component(self, reference: str, where: str = "") -> Entry:
+        self._inside_a_project(reference, where, "a component file (component: ./component.yml)")
         return pick(self.components, parse_ref(reference, where=where), "component", "components/*/", where)
 
     def environment(self, reference: str, where: str = "") -> Entry:
+        self._inside_a_project(reference, where, "an inline environment (image: ...)")
         return pick(self.environments, parse_ref(reference, where=where), "environment", "environments/*/", where)
+
+    def _inside_a_project(self, reference: str, where: str, instead: str) -> None:
+        if self.outside_project is not None:
+            raise MlopsError(
+                f"{where + ': ' if where else ''}'{reference}' is a workspace asset, and {self.outside_project} is "
+                f"not in a project whose YAML defines it (a folder with pipelines/ and components/); use {instead}, "
+                "or run from such a project"
+            )
 
     # --- the local model registry (MLflow on SQLite) -----------------------------------------------------------
     def model(self, spec: str) -> ModelRef:

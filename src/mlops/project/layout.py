@@ -87,6 +87,19 @@ class Layout:
 
     root: Path
     state_root: Path | None = None
+    in_project: bool = True  # False: a job file's own folder, outside any project (`for_job`)
+
+    @classmethod
+    def for_job(cls, job_file: Path) -> Layout:
+        """The project a job YAML belongs to (`find` from its folder) or, outside any project, its own folder: paths
+        resolve relative to the file as on Azure, `azureml:` references have no catalog to resolve them, and the
+        state goes to `MLOPS_HOME` or `./.mlops` in the working directory (like MLflow's `./mlruns`)."""
+        try:
+            return cls.find(job_file.resolve().parent)
+        except MlopsError:
+            env = os.environ.get("MLOPS_HOME")
+            state = Path(env).resolve() if env else Path.cwd().resolve() / STATE_DIR_NAME
+            return cls(job_file.resolve().parent, state_root=state, in_project=False)
 
     @classmethod
     def find(cls, start: Path | None = None) -> Layout:
@@ -198,6 +211,7 @@ class Layout:
             environments=self.environments,
             shared_code=self.shared_components,
             tracking_uri=self.state.tracking_uri,
+            outside_project=None if self.in_project else self.root,
         )
 
     def relative(self, path: Path) -> str:

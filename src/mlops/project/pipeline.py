@@ -60,6 +60,7 @@ class Step:
     component_file: Path
     inputs: dict[str, Source] = field(default_factory=dict)
     outputs_to_parent: dict[str, str] = field(default_factory=dict)  # step output -> pipeline output
+    environment: str = ""  # the component's `environment:` as written, when it is a reference (azureml:name:version)
 
     @property
     def upstream(self) -> set[str]:
@@ -68,12 +69,16 @@ class Step:
 
 @dataclass
 class Pipeline:
+    """A job as steps. A `type: command` job is one step bound to the job's own inputs and outputs (`kind`
+    "command": on Azure it is one run, not a pipeline with a child)."""
+
     path: Path
-    job: Any  # azure.ai.ml PipelineJob
+    job: Any  # azure.ai.ml PipelineJob, or the Command node load_job returns for a command job
     inputs: dict[str, Literal | DataInput]
     outputs: dict[str, str]  # name -> type
     steps: dict[str, Step]  # in execution order
     problems: list[str]
+    kind: str = "pipeline"
 
     @property
     def name(self) -> str:
@@ -85,11 +90,11 @@ class Pipeline:
 
     @property
     def force_rerun(self) -> bool:
-        return bool(getattr(self.job.settings, "force_rerun", False))
+        return bool(getattr(getattr(self.job, "settings", None), "force_rerun", False))
 
     @property
     def continue_on_step_failure(self) -> bool:
-        value = getattr(self.job.settings, "continue_on_step_failure", None)
+        value = getattr(getattr(self.job, "settings", None), "continue_on_step_failure", None)
         return True if value is None else bool(value)
 
 
@@ -105,14 +110,23 @@ def parse_overrides(assignments: list[str]) -> list[dict[str, str]]:
 
 
 def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
+    """A `type: pipeline` or `type: command` job YAML as steps; MlopsError when it cannot run locally at all."""
     path = path.resolve()
     raw = loaders.read_yaml(path)
-    if str(raw.get("type", "")).lower() != "pipeline":
-        raise MlopsError(f"{path}: type: expected 'pipeline', got {raw.get('type')!r}")
+    kind = str(raw.get("type", "")).lower()
+    if kind == "command":
+        return _load_command_job(path, raw, overrides)
+    if kind != "pipeline":
+        raise MlopsError(f"{path}: type: expected 'pipeline' or 'command', got {raw.get('type')!r}")
     raw_jobs = raw.get("jobs") or {}
+    for name, spec in raw_jobs.items():
+        _check_step_type(path, name, spec)
+        _check_code(path, f"{path}: jobs.{name}.component.", (spec or {}).get("component"))
     # Checked before the SDK loads the job: its message for a missing component file is a page long.
     component_files = {
-        name: resolve_component_reference(path, name, (spec or {}).get("component")) for name, spec in raw_jobs.items()
+        name: resolve_component_reference(path, name, (spec or {}).get("component"))
+        for name, spec in raw_jobs.items()
+        if not isinstance((spec or {}).get("component"), dict)  # inline: the pipeline file itself
     }
     override_entries = parse_overrides(overrides or [])
     _check_override_targets(path, raw, component_files, override_entries)
@@ -125,16 +139,25 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
         name: _pipeline_input(path, name, value, job.inputs[name])
         for name, value in (as_dict.get("inputs") or {}).items()
     }
-    outputs = {name: (spec or {}).get("type", "uri_folder") for name, spec in (as_dict.get("outputs") or {}).items()}
+    # `_to_dict()` drops an output declared with an empty body (`outputs: {name: }`); Azure makes it a uri_folder.
+    outputs = {name: "uri_folder" for name in raw.get("outputs") or {}}
+    outputs |= {name: (spec or {}).get("type", "uri_folder") for name, spec in (as_dict.get("outputs") or {}).items()}
 
     steps: dict[str, Step] = {}
     for step_name, step_dict in (as_dict.get("jobs") or {}).items():
-        component_file = component_files[step_name]
-        component = loaders.load_component(component_file)
-        step = Step(step_name, component, component_file)
-        shown = os.path.relpath(component_file, path.parent)
-        for key in loaders.unknown_component_keys(loaders.read_yaml(component_file)):
-            problems.append(f"jobs.{step_name}.component: {shown}: {key}: {loaders.UNKNOWN_FIELD}")
+        raw_component = (raw_jobs.get(step_name) or {}).get("component")
+        if isinstance(raw_component, dict):
+            component, component_file, where = job.jobs[step_name].component, path, "an inline component"
+            document = raw_component
+        else:
+            component_file = component_files[step_name]
+            component = loaders.load_component(component_file)
+            where = os.path.relpath(component_file, path.parent)
+            document = loaders.read_yaml(component_file)
+        unknown = loaders.unknown_component_keys(document)
+        step = Step(step_name, component, component_file, environment=_environment_reference(document))
+        for key in unknown:
+            problems.append(f"jobs.{step_name}.component: {where}: {key}: {loaders.UNKNOWN_FIELD}")
         for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
             if input_name not in (component.inputs or {}):  # the SDK drops these without a word
                 problems.append(
@@ -144,10 +167,10 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
             source = _step_input(step_name, input_name, value, job.jobs[step_name].inputs.get(input_name), problems)
             if source is not None:
                 step.inputs[input_name] = source
-        for output_name, value in (step_dict.get("outputs") or {}).items():
+        for output_name, value in ((raw_jobs.get(step_name) or {}).get("outputs") or {}).items():
             target = value if isinstance(value, str) else (value or {}).get("path")
             if isinstance(target, str):
-                match = BINDING.match(target)
+                match = BINDING.match(target.strip())
                 if match and match["parent_output"]:
                     step.outputs_to_parent[output_name] = match["parent_output"]
                 else:
@@ -160,6 +183,71 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
 
 
+# Step types that run only on Azure ML (or that azure-ai-ml itself refuses in a pipeline).
+AZURE_ONLY_STEPS = {
+    "spark": "Spark needs a Spark pool or serverless Spark compute",
+    "import": "an import job reads an external database or file system through an Azure ML connection",
+    "data_transfer": "a data transfer job runs on Azure ML's data factory compute",
+    "automl": "AutoML runs on Azure ML (the local AutoML of the experimentation issue is a separate step type)",
+    "flow": "a prompt flow runs as a parallel step on Azure ML",
+}
+LOCAL_STEPS = {"command"}
+
+
+def _check_code(yaml_file: Path, where: str, document: Any) -> None:
+    """A local `code:` must exist relative to the YAML that names it (the SDK's own message is a page of JSON)."""
+    code = document.get("code") if isinstance(document, dict) else None
+    if not isinstance(code, str) or "://" in code or code.startswith(("azureml:", "git+")):
+        return
+    if code.startswith("file:"):
+        raise MlopsError(f"{where}code: {code}: azure-ai-ml does not take a file: prefix on code; write {code[5:]}")
+    if not (yaml_file.parent / code).exists():
+        raise MlopsError(f"{where}code: {code} not found (relative to {yaml_file.parent})")
+
+
+def _environment_reference(document: dict[str, Any]) -> str:
+    value = document.get("environment")
+    return value if isinstance(value, str) else ""
+
+
+def _check_step_type(path: Path, name: str, spec: Any) -> None:
+    """Refuse, before anything runs, a step the local target cannot run: one line naming the step and its type."""
+    kind = str((spec or {}).get("type", "command")).lower()
+    if kind in LOCAL_STEPS:
+        return
+    where = f"{path}: jobs.{name}"
+    if kind in AZURE_ONLY_STEPS:
+        raise MlopsError(
+            f"{where}: type {kind} runs on Azure ML only ({AZURE_ONLY_STEPS[kind]}); submit with --target azure"
+        )
+    raise MlopsError(f"{where}: type {kind} does not run on the local target yet; submit with --target azure")
+
+
+def _load_command_job(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:
+    """A standalone command job as one step (named after the job) whose inputs and outputs are the job's own."""
+    _check_code(path, f"{path}: ", raw)
+    job = loaders.load_job(path, parse_overrides(overrides or []))
+    problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
+    component = job.component
+    inputs: dict[str, Literal | DataInput] = {}
+    for name, value in (raw.get("inputs") or {}).items():
+        entity_input = job.inputs[name]
+        data = getattr(entity_input, "_data", None)
+        if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
+            inputs[name] = DataInput(str(value["type"]), _data_path(entity_input))
+        else:
+            inputs[name] = Literal(getattr(data, "default", data) if data is not None else value)
+    outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
+    name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "command"
+    step = Step(name, component, path, environment=_environment_reference(raw))
+    step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
+    step.outputs_to_parent = {output_name: output_name for output_name in outputs}
+    steps = {name: step}
+    problems += check_bindings(inputs, outputs, steps)
+    problems += check_parameters(inputs, steps)
+    return Pipeline(path, job, inputs, outputs, steps, problems, kind="command")
+
+
 def _check_override_targets(
     path: Path, raw: dict[str, Any], component_files: dict[str, Path], overrides: list[dict[str, str]]
 ) -> None:
@@ -169,9 +257,11 @@ def _check_override_targets(
         if parts[0] == "inputs" and len(parts) >= 2:
             _known(path, key, parts[1], raw.get("inputs") or {}, "the pipeline declares no input")
         elif parts[0] == "jobs" and len(parts) >= 4 and parts[2] == "inputs":
-            _known(path, key, parts[1], component_files, "the pipeline has no step")
-            declared = loaders.read_yaml(component_files[parts[1]]).get("inputs") or {}
-            _known(path, key, parts[3], declared, f"step '{parts[1]}' has no input")
+            steps = raw.get("jobs") or {}
+            _known(path, key, parts[1], steps, "the pipeline has no step")
+            inline = (steps[parts[1]] or {}).get("component")
+            component = inline if isinstance(inline, dict) else loaders.read_yaml(component_files[parts[1]])
+            _known(path, key, parts[3], component.get("inputs") or {}, f"step '{parts[1]}' has no input")
 
 
 def _known(path: Path, key: str, name: str, names: Any, message: str) -> None:
@@ -189,11 +279,12 @@ def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) 
     if not isinstance(reference, str):
         raise MlopsError(f"{where}: expected a component YAML path or azureml:<name>:<version> reference")
     if is_asset_ref(reference):
-        return Layout.find(pipeline_path.parent).catalog.component(reference, where).file
+        return Layout.for_job(pipeline_path).catalog.component(reference, where).file
     relative = strip_file_prefix(reference)
     candidate = (pipeline_path.parent / relative).resolve()
     if not candidate.is_file():
         raise MlopsError(f"{where}: file {relative} not found (relative to {pipeline_path.parent})")
+    _check_code(candidate, f"{where}: {relative}: ", loaders.read_yaml(candidate))
     return candidate
 
 

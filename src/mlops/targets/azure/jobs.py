@@ -8,7 +8,6 @@ from typing import Any
 
 from mlops import github
 from mlops.errors import MlopsError, StepFailed
-from mlops.project import loaders
 from mlops.project.layout import Layout
 from mlops.project.pipeline import DataInput, load_pipeline
 from mlops.project.references import is_asset_ref, parse_ref
@@ -26,12 +25,11 @@ def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]
     defined = repo_definitions(layout, ("compute", "environment", "data"))
     wanted: list[Definition] = []
 
-    compute = str(pipeline.job.settings.default_compute or "").removeprefix("azureml:")
-    wanted += [d for d in defined if d.kind == "compute" and d.name == compute]
+    settings = getattr(pipeline.job, "settings", None)  # a command job names its compute itself
+    compute = str(getattr(settings, "default_compute", None) or getattr(pipeline.job, "compute", None) or "")
+    wanted += [d for d in defined if d.kind == "compute" and d.name == compute.removeprefix("azureml:")]
 
-    environments = {
-        str(loaders.read_yaml(step.component_file).get("environment", "")) for step in pipeline.steps.values()
-    }
+    environments = {step.environment for step in pipeline.steps.values()}
     for reference in sorted(r for r in environments if is_asset_ref(r)):
         ref = parse_ref(reference)
         wanted += [d for d in defined if d.kind == "environment" and d.name == ref.name and d.version == ref.version]

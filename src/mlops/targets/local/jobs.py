@@ -124,7 +124,7 @@ def submit(
     """Run a pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails."""
     started = time.monotonic()
     path = Path(path).resolve()
-    layout = Layout.find(path.parent)
+    layout = Layout.for_job(path)
     pipeline = load_pipeline(path, overrides)
     if pipeline.problems:
         raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
@@ -176,7 +176,8 @@ def submit(
         )
         for name, value in parent_values.items():
             client.log_param(run_id, name, str(value)[:6000])
-        echo(f"pipeline {pipeline.name}: {len(pipeline.steps)} steps, local target, run {run_id}")
+        shape = f"{len(pipeline.steps)} steps" if pipeline.kind == "pipeline" else "one command"
+        echo(f"{pipeline.kind} job {pipeline.name}: {shape}, local target, run {run_id}")
         for index, step in enumerate(pipeline.steps.values(), start=1):
             label = f"[{index}/{len(pipeline.steps)}] {step.name}"
             blocked = [up for up in step.upstream if results[up].status in ("failed", "skipped")]
@@ -201,7 +202,7 @@ def submit(
     run = PipelineRun(run_id, path, status, run_dir, state, results, outputs, seconds=time.monotonic() - started)
     tracking.write_run_record(run_dir, run.to_dict())
     client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
-    echo(f"pipeline {status} in {run.seconds:.1f}s; run folder {run_dir}")
+    echo(f"{pipeline.kind} job {status} in {run.seconds:.1f}s; run folder {run_dir}")
     if failed:
         first = failed[0]
         raise StepFailed(
@@ -281,12 +282,7 @@ class _RunContext:
 
         outputs = _output_paths(step, step_dir / "outputs")
         rendered = command_text.render(step.component.command, values, {name: str(p) for name, p in outputs.items()})
-        child = self.client.create_run(
-            self.experiment_id,
-            run_name=step.name,
-            tags=self._child_tags(step),
-        )
-        child_id = child.info.run_id
+        child_id = self._step_run(step)
         log = step_dir / "user_logs" / "std_log.txt"
         log.parent.mkdir(parents=True, exist_ok=True)
         assert self.current is not None
@@ -297,10 +293,10 @@ class _RunContext:
         exit_code = _run_command(rendered, snapshot, self._environment(child_id), log, self.stream_logs)
         seconds = time.monotonic() - started
         if exit_code != 0:
-            self.client.set_terminated(child_id, "FAILED")
+            self._end_step_run(child_id, "FAILED")
             self.echo(f"{label:<28} failed (exit code {exit_code}) after {seconds:.1f}s")
             return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code)
-        self.client.set_terminated(child_id, "FINISHED")
+        self._end_step_run(child_id, "FINISHED")
         missing = [name for name, p in outputs.items() if not p.exists()]
         if missing:
             _append(log, f"error: the step finished but did not write output(s): {', '.join(missing)}")
@@ -314,25 +310,38 @@ class _RunContext:
     def _reuse(self, step: Step, entry: Path, label: str) -> StepResult:
         meta = json.loads((entry / "entry.json").read_text())
         outputs = {name: entry / "outputs" / relative for name, relative in meta["outputs"].items()}
-        child = self.client.create_run(
-            self.experiment_id,
-            run_name=step.name,
-            tags={**self._child_tags(step), "mlops.reused_from_run_id": meta["mlflow_run_id"]},
-        )
+        child_id = self._step_run(step, {"mlops.reused_from_run_id": meta["mlflow_run_id"]})
         assert self.current is not None
-        self.current.mlflow_run_id = child.info.run_id
-        self.client.set_terminated(child.info.run_id, "FINISHED")
+        self.current.mlflow_run_id = child_id
+        self._end_step_run(child_id, "FINISHED")
         self.echo(f"{label:<28} reused (cache {entry.name[:12]}, first run {meta['mlflow_run_id'][:12]})")
         return StepResult(
             step.name,
             "reused",
             0.0,
             outputs,
-            child.info.run_id,
+            child_id,
             None,
             None,
             reused_from=meta["mlflow_run_id"],
         )
+
+    def _step_run(self, step: Step, extra_tags: dict[str, str] | None = None) -> str:
+        """The MLflow run the step logs to: a child of the pipeline run, or, for a command job (one run on Azure
+        too), the job's own run."""
+        if self.pipeline.kind == "command":
+            self.client.set_tag(self.run_id, "mlops.step", step.name)
+            for key, value in (extra_tags or {}).items():
+                self.client.set_tag(self.run_id, key, value)
+            return self.run_id
+        child = self.client.create_run(
+            self.experiment_id, run_name=step.name, tags={**self._child_tags(step), **(extra_tags or {})}
+        )
+        return child.info.run_id
+
+    def _end_step_run(self, run_id: str, status: str) -> None:
+        if run_id != self.run_id:  # a command job's run ends with the job
+            self.client.set_terminated(run_id, status)
 
     def _child_tags(self, step: Step) -> dict[str, str]:
         tags = {
@@ -419,7 +428,7 @@ def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: LocalCatalog) -> dict[
 
 def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: LocalCatalog | None = None) -> Path:
     if is_asset_ref(source.path):
-        catalog = catalog or Layout.find(pipeline.path.parent).catalog
+        catalog = catalog or Layout.for_job(pipeline.path).catalog
         path = catalog.data(source.path, f"{pipeline.path}: {where}.path").path
     elif is_storage_uri(source.path):
         raise MlopsError(
@@ -473,6 +482,7 @@ def _store_in_cache(state: StateDir, key: str, step: Step, outputs: dict[str, Pa
     if final.exists():
         return
     staging = state.cache / f".{key}.{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)  # a step without outputs still gets an entry (it is reused)
     relative = {}
     for name, path in outputs.items():
         target = staging / "outputs" / path.relative_to(path.parents[1] if path.is_file() else path.parent)

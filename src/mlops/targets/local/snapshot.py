@@ -23,8 +23,11 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
 def build_snapshot(component: Any, component_file: Path, destination: Path) -> None:
+    """The component's `code:` (with its additional_includes) copied to `destination`, the step's working folder.
+    A component without `code:` (`command: echo hello`) runs in an empty one, as on Azure nothing is uploaded."""
     if not component.code:
-        raise MlopsError(f"{component_file}: code: the component has no code folder to run")
+        destination.mkdir(parents=True)
+        return
     with warnings.catch_warnings(), _private_tempdir(destination.parent / f".{destination.name}.tmp"):
         warnings.simplefilter("ignore")
         try:

@@ -1,0 +1,97 @@
+"""`mlops job run` on small job YAML files of the kind Azure ML's documentation publishes, from a folder that is not
+a project (tests/fixtures/jobs, copied to a temporary folder): a command job, pipelines with inline components,
+components without code or outputs, `file:` references, an output declared with an empty body.
+
+Every `refused-*.yml` names, in its first line (`# expect: ...`), what both `mlops validate` and `mlops job run`
+must say about it; every other file must validate and run. Nothing may run for a refused file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "jobs"
+REFUSED = sorted(p.name for p in FIXTURES.glob("refused-*.yml"))
+RUNNABLE = sorted(p.name for p in FIXTURES.glob("*.yml") if not p.name.startswith("refused-"))
+
+
+@pytest.fixture
+def jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "jobs"
+    shutil.copytree(FIXTURES, folder)
+    monkeypatch.delenv("MLOPS_PROJECT_ROOT", raising=False)
+    monkeypatch.delenv("MLOPS_HOME", raising=False)
+    monkeypatch.chdir(folder)  # outside any project: the state goes to ./.mlops
+    return folder
+
+
+def expectation(name: str) -> str:
+    first = (FIXTURES / name).read_text().splitlines()[0]
+    assert first.startswith("# expect: "), f"{name}: the first line must say what is expected"
+    return first.removeprefix("# expect: ")
+
+
+def test_the_fixture_suite_has_both_kinds() -> None:
+    assert len(REFUSED) >= 4 and len(RUNNABLE) >= 3
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_refused_job_is_refused_alike_by_validate_and_run(jobs: Path, capsys, name: str) -> None:
+    assert main(["validate", name]) == 1
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said.startswith(f"{name}: ") and expectation(name) in said, said
+    assert main(["job", "run", name]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {jobs / name}: {said.removeprefix(name + ': ')}\n"  # one line, the same words
+    assert not (jobs / ".mlops" / "runs").exists() or not any((jobs / ".mlops" / "runs").iterdir())
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_a_job_that_validates_runs(jobs: Path, capsys, name: str) -> None:
+    assert main(["validate", name]) == 0, capsys.readouterr().out
+    assert main(["job", "run", name]) == 0, capsys.readouterr().err
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_command_job_is_one_mlflow_run_with_its_outputs(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "command-job.yml", "--set", "inputs.label=rows"]) == 0
+    out = capsys.readouterr().out
+    assert "command job count-lines: one command, local target" in out
+    output = Path(next(line for line in out.splitlines() if "output out:" in line).split("output out: ")[1])
+    assert (output / "count.txt").read_text() == "rows=3\n"  # lines.txt has 3 lines; --set reached the command
+    client = MlflowClient(tracking_uri=f"sqlite:///{jobs / '.mlops' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("fixture-jobs")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"  # no child run: on Azure a command job is one run
+    assert runs[0].info.run_name == "count-lines" and runs[0].data.tags["mlops.step"] == "command_job"
+
+
+def test_a_step_without_outputs_and_without_code_runs_and_is_reused(jobs: Path, capsys) -> None:
+    assert main(["pipeline", "run", "pipeline-no-outputs.yml"]) == 0  # `pipeline run` is `job run`'s alias
+    first = capsys.readouterr().out
+    assert "[1/1] hello" in first and "completed" in first
+    log = next((jobs / ".mlops" / "runs").glob("*/hello/user_logs/std_log.txt"))
+    assert log.read_text() == "hello pipelines\n"
+    assert main(["job", "run", "pipeline-no-outputs.yml"]) == 0
+    assert "reused (cache" in capsys.readouterr().out
+
+
+def test_an_output_declared_with_an_empty_body_is_a_folder_output(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-empty-output.yml"]) == 0
+    out = capsys.readouterr().out
+    output = Path(next(line for line in out.splitlines() if "output counted:" in line).split("output counted: ")[1])
+    assert (output / "count.txt").read_text() == "lines=3\n"
+
+
+def test_a_job_outside_the_project_named_by_mlops_project_root(jobs: Path, capsys, monkeypatch, repo_root) -> None:
+    """MLOPS_PROJECT_ROOT names the project whose catalog and state are used; the job file may live elsewhere."""
+    monkeypatch.setenv("MLOPS_PROJECT_ROOT", str(repo_root / "tests" / "fixtures" / "miniproject"))
+    monkeypatch.setenv("MLOPS_HOME", str(jobs.parent / "state"))
+    assert main(["job", "run", str(jobs / "command-job.yml")]) == 0
+    assert (jobs.parent / "state" / "mlflow.db").is_file() and not (jobs / ".mlops").exists()
