@@ -8,9 +8,12 @@ must say about it; every other file must validate and run. Nothing may run for a
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -95,3 +98,56 @@ def test_a_job_outside_the_project_named_by_mlops_project_root(jobs: Path, capsy
     monkeypatch.setenv("MLOPS_HOME", str(jobs.parent / "state"))
     assert main(["job", "run", str(jobs / "command-job.yml")]) == 0
     assert (jobs.parent / "state" / "mlflow.db").is_file() and not (jobs / ".mlops").exists()
+
+
+def ranks_written(out: str, output: str) -> dict[int, dict[str, str]]:
+    folder = Path(next(line for line in out.splitlines() if f"output {output}:" in line).split(": ", 1)[1])
+    return {int(p.stem.split("-")[1]): json.loads(p.read_text()) for p in folder.glob("rank-*.json")}
+
+
+def test_pytorch_distribution_starts_every_rank_with_azures_variables(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "distributed-pytorch.yml"]) == 0
+    ranks = ranks_written(capsys.readouterr().out, "ranks")
+    assert sorted(ranks) == [0, 1, 2, 3]  # instance_count 2 x process_count_per_instance 2
+    assert {(r["NODE_RANK"], r["LOCAL_RANK"]) for r in ranks.values()} == {
+        ("0", "0"),
+        ("0", "1"),
+        ("1", "0"),
+        ("1", "1"),
+    }
+    assert {r["WORLD_SIZE"] for r in ranks.values()} == {"4"} and {r["MASTER_ADDR"] for r in ranks.values()} == {
+        "127.0.0.1"
+    }
+    assert len({r["MASTER_PORT"] for r in ranks.values()}) == 1
+    logs = sorted(p.name for p in (jobs / ".mlops" / "runs").glob("*/distributed_pytorch/user_logs/*"))
+    assert logs == [f"std_log_process_{rank}.txt" for rank in range(4)]
+
+
+def test_a_failing_rank_stops_the_others_and_fails_the_step_with_its_log(jobs: Path, capsys) -> None:
+    """The other ranks would wait 120 s: they are stopped as soon as rank 2 fails, and nothing is left running."""
+    started = time.monotonic()
+    overrides = ["--set", "inputs.fail_rank=2", "--set", "inputs.sleep=120"]
+    assert main(["job", "run", "distributed-pytorch.yml", *overrides]) == 1
+    assert time.monotonic() - started < 60
+    err = capsys.readouterr().err
+    assert "failed with exit code 3" in err and "std_log_process_2.txt" in err and "rank 2 of 4" in err
+    assert not [p for p in psutil.process_iter(["cmdline"]) if str(jobs) in " ".join(p.info["cmdline"] or [])]
+
+
+def test_tensorflow_and_mpi_distributions(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-distributed-tensorflow.yml"]) == 0
+    tasks = {rank: json.loads(v["TF_CONFIG"]) for rank, v in ranks_written(capsys.readouterr().out, "ranks").items()}
+    assert sorted(tasks) == [0, 1, 100]  # two workers and one parameter server
+    assert {t["task"]["type"] for t in tasks.values()} == {"worker", "ps"}
+    cluster = tasks[0]["cluster"]
+    assert (
+        len(cluster["worker"]) == 2 and len(cluster["ps"]) == 1 and all(t["cluster"] == cluster for t in tasks.values())
+    )
+    assert tasks[0]["environment"] == "cloud"
+
+    assert main(["job", "run", "distributed-mpi.yml"]) == 0
+    ranks = ranks_written(capsys.readouterr().out, "ranks")
+    assert sorted(ranks) == [0, 1, 2]
+    assert {r["OMPI_COMM_WORLD_SIZE"] for r in ranks.values()} == {"3"}
+    assert [ranks[i]["OMPI_COMM_WORLD_LOCAL_RANK"] for i in range(3)] == ["0", "1", "2"]
+    assert len({r["AZ_BATCH_MASTER_NODE"] for r in ranks.values()}) == 1

@@ -17,6 +17,7 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.project import loaders
+from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
@@ -61,6 +62,7 @@ class Step:
     inputs: dict[str, Source] = field(default_factory=dict)
     outputs_to_parent: dict[str, str] = field(default_factory=dict)  # step output -> pipeline output
     environment: str = ""  # the component's `environment:` as written, when it is a reference (azureml:name:version)
+    distribution: Distribution | None = None  # `distribution` + `resources.instance_count`: several processes
 
     @property
     def upstream(self) -> set[str]:
@@ -156,6 +158,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
             document = loaders.read_yaml(component_file)
         unknown = loaders.unknown_component_keys(document)
         step = Step(step_name, component, component_file, environment=_environment_reference(document))
+        step.distribution = Distribution.of(job.jobs[step_name], f"{path}: jobs.{step_name}.")
         for key in unknown:
             problems.append(f"jobs.{step_name}.component: {where}: {key}: {loaders.UNKNOWN_FIELD}")
         for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
@@ -240,6 +243,7 @@ def _load_command_job(path: Path, raw: dict[str, Any], overrides: list[str] | No
     outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
     name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "command"
     step = Step(name, component, path, environment=_environment_reference(raw))
+    step.distribution = Distribution.of(job, f"{path}: ")
     step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
     step.outputs_to_parent = {output_name: output_name for output_name in outputs}
     steps = {name: step}

@@ -44,12 +44,13 @@ from typing import Any
 from mlops.errors import Interrupted, MlopsError, StepFailed
 from mlops.project import command as command_text
 from mlops.project.catalog import LocalCatalog
+from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout, StateDir, git_commit
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.targets.local import tracking
-from mlops.targets.local.processes import end_group, start_group, stop_group
+from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path
 
@@ -176,7 +177,8 @@ def submit(
         )
         for name, value in parent_values.items():
             client.log_param(run_id, name, str(value)[:6000])
-        shape = f"{len(pipeline.steps)} steps" if pipeline.kind == "pipeline" else "one command"
+        count = len(pipeline.steps)
+        shape = f"{count} step{'s' if count != 1 else ''}" if pipeline.kind == "pipeline" else "one command"
         echo(f"{pipeline.kind} job {pipeline.name}: {shape}, local target, run {run_id}")
         for index, step in enumerate(pipeline.steps.values(), start=1):
             label = f"[{index}/{len(pipeline.steps)}] {step.name}"
@@ -290,7 +292,13 @@ class _RunContext:
         (step_dir / "command.txt").write_text(rendered + "\n")
         self.echo(f"{label:<28} running …")
         started = time.monotonic()
-        exit_code = _run_command(rendered, snapshot, self._environment(child_id), log, self.stream_logs)
+        if step.distribution is None:
+            exit_code = _run_command(rendered, snapshot, self._environment(child_id), log, self.stream_logs)
+        else:
+            exit_code, log = _run_distributed(
+                rendered, snapshot, self._environment(child_id), log.parent, self.stream_logs, step.distribution
+            )
+            self.current.log = log
         seconds = time.monotonic() - started
         if exit_code != 0:
             self._end_step_run(child_id, "FAILED")
@@ -531,6 +539,46 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
         except BaseException:
             stop_group(process, STOP_GRACE_S)
             raise
+
+
+def _run_distributed(
+    command: str, cwd: Path, env: dict[str, str], log_dir: Path, stream: bool, distribution: Distribution
+) -> tuple[int, Path]:
+    """Run the command once per process of `distribution` (see `mlops.project.distribution`), each in a group of
+    its own with its rank's variables and its own log (`std_log_process_<rank>.txt`, Azure's names). When one
+    process fails the others are stopped, as Azure fails the job. Returns the first failure's exit code and log
+    (else 0 and rank 0's log); `stream` follows rank 0's log."""
+    plan = distribution.processes()
+    logs = [log_dir / p.log_name for p in plan]
+    started: list[subprocess.Popen] = []
+    codes: list[int | None] = [None] * len(plan)
+    try:
+        for process, log in zip(plan, logs, strict=True):
+            with log.open("w", encoding="utf-8") as handle:
+                started.append(
+                    start_group(
+                        ["/bin/bash", "-c", exec_prefixed(command)],
+                        cwd=cwd,
+                        env={**env, **process.environment},
+                        stdout=handle,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        with logs[0].open(encoding="utf-8", errors="replace") as follow:
+            while None in codes and not any(codes):
+                for index, process in enumerate(started):
+                    if codes[index] is None and exited(process):
+                        codes[index] = end_group(process)
+                if stream:
+                    sys.stdout.writelines("    " + line for line in follow.readlines())
+                time.sleep(0.05)
+            if stream:
+                sys.stdout.writelines("    " + line for line in follow.readlines())
+    finally:
+        for process in started:  # a failure, a signal or an engine error: nothing may go on running
+            stop_group(process, STOP_GRACE_S)
+    failed = next((i for i, code in enumerate(codes) if code), None)
+    return (0, logs[0]) if failed is None else (int(codes[failed] or 1), logs[failed])
 
 
 def exec_prefixed(command: str) -> str:

@@ -119,6 +119,18 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
+def exited(process: subprocess.Popen) -> bool:
+    """Has the leader exited? Without reaping it where the platform allows, so its group can still be signalled."""
+    if process.returncode is not None:
+        return True
+    if not hasattr(os, "waitid"):
+        return process.poll() is not None
+    try:
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None
+    except ChildProcessError:
+        return True
+
+
 def wait_for_exit(process: subprocess.Popen, timeout: float | None) -> None:
     """Wait (at most `timeout` seconds; None: as long as it takes) until the leader has exited, without reaping it
     where the platform allows (waitid WNOWAIT)."""
