@@ -151,3 +151,33 @@ def test_tensorflow_and_mpi_distributions(jobs: Path, capsys) -> None:
     assert {r["OMPI_COMM_WORLD_SIZE"] for r in ranks.values()} == {"3"}
     assert [ranks[i]["OMPI_COMM_WORLD_LOCAL_RANK"] for i in range(3)] == ["0", "1", "2"]
     assert len({r["AZ_BATCH_MASTER_NODE"] for r in ranks.values()}) == 1
+
+
+def output_of(out: str, name: str) -> Path:
+    return Path(next(line for line in out.splitlines() if f"output {name}:" in line).split(": ", 1)[1])
+
+
+def test_a_nested_pipeline_runs_its_steps_with_the_bindings_of_every_level(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-nested.yml"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1] for line in out.splitlines() if line.endswith("running …")] == [
+        "counts.once",
+        "counts.twice",
+        "recount",
+    ]
+    assert (output_of(out, "counted") / "count.txt").read_text() == "counted=3\n"  # the component input's default
+    recount = next((jobs / ".mlops" / "runs").glob("*/recount/outputs/out/count.txt"))
+    assert recount.read_text() == "recounted=1\n"  # counts.twice's output folder holds one line: again=3
+    # --set reaches a nested pipeline's input; only the inner step that reads it runs again
+    assert main(["job", "run", "pipeline-nested.yml", "--set", "jobs.counts.inputs.label=firsts"]) == 0
+    again = capsys.readouterr().out
+    assert "counts.once            completed" in again
+    assert "counts.twice           reused" in again and "recount                reused" in again
+    assert (output_of(again, "counted") / "count.txt").read_text() == "firsts=3\n"
+
+
+def test_pipeline_components_nest_to_any_depth(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-nested-twice.yml"]) == 0
+    out = capsys.readouterr().out
+    assert "outer.inner.once" in out and "outer.inner.twice" in out
+    assert (output_of(out, "result") / "count.txt").read_text() == "deep=3\n"

@@ -145,45 +145,150 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     outputs = {name: "uri_folder" for name in raw.get("outputs") or {}}
     outputs |= {name: (spec or {}).get("type", "uri_folder") for name, spec in (as_dict.get("outputs") or {}).items()}
 
+    steps = _parse_steps(path, raw_jobs, as_dict.get("jobs") or {}, job.jobs, component_files, problems, "")
+
+    problems += check_bindings(inputs, outputs, steps)
+    problems += check_parameters(inputs, steps)
+    ordered = _execution_order(path, steps)
+    return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
+
+
+def _parse_steps(
+    path: Path,
+    raw_jobs: dict[str, Any],
+    dict_jobs: dict[str, Any],
+    nodes: dict[str, Any],
+    component_files: dict[str, Path],
+    problems: list[str],
+    prefix: str,
+) -> dict[str, Step]:
+    """The steps of a pipeline (or of a pipeline component, `prefix` "jobs.<node>.component: <file>: "): command
+    steps as they are, `type: pipeline` steps replaced by their own steps (`_inline_pipeline_step`)."""
     steps: dict[str, Step] = {}
-    for step_name, step_dict in (as_dict.get("jobs") or {}).items():
-        raw_component = (raw_jobs.get(step_name) or {}).get("component")
+    nested: dict[str, tuple[Step, dict[str, tuple[str, str]]]] = {}
+    for step_name, step_dict in dict_jobs.items():
+        raw_step = raw_jobs.get(step_name) or {}
+        raw_component = raw_step.get("component")
         if isinstance(raw_component, dict):
-            component, component_file, where = job.jobs[step_name].component, path, "an inline component"
+            component, component_file, where = nodes[step_name].component, path, "an inline component"
             document = raw_component
         else:
             component_file = component_files[step_name]
             component = loaders.load_component(component_file)
             where = os.path.relpath(component_file, path.parent)
             document = loaders.read_yaml(component_file)
-        unknown = loaders.unknown_component_keys(document)
         step = Step(step_name, component, component_file, environment=_environment_reference(document))
-        step.distribution = Distribution.of(job.jobs[step_name], f"{path}: jobs.{step_name}.")
-        for key in unknown:
-            problems.append(f"jobs.{step_name}.component: {where}: {key}: {loaders.UNKNOWN_FIELD}")
-        for input_name in (raw_jobs.get(step_name) or {}).get("inputs") or {}:
+        for key in loaders.unknown_component_keys(document):
+            problems.append(f"{prefix}jobs.{step_name}.component: {where}: {key}: {loaders.UNKNOWN_FIELD}")
+        for input_name in raw_step.get("inputs") or {}:
             if input_name not in (component.inputs or {}):  # the SDK drops these without a word
                 problems.append(
-                    f"jobs.{step_name}.inputs.{input_name}: component '{component.name}' has no input '{input_name}'"
+                    f"{prefix}jobs.{step_name}.inputs.{input_name}: component '{component.name}' has no input "
+                    f"'{input_name}'"
                 )
         for input_name, value in (step_dict.get("inputs") or {}).items():
-            source = _step_input(step_name, input_name, value, job.jobs[step_name].inputs.get(input_name), problems)
+            entity_input = nodes[step_name].inputs.get(input_name)
+            source = _step_input(f"{prefix}jobs.{step_name}", input_name, value, entity_input, problems)
             if source is not None:
-                step.inputs[input_name] = source
-        for output_name, value in ((raw_jobs.get(step_name) or {}).get("outputs") or {}).items():
+                step.inputs[input_name] = _anchored(source, path)
+        for output_name, value in (raw_step.get("outputs") or {}).items():
             target = value if isinstance(value, str) else (value or {}).get("path")
             if isinstance(target, str):
                 match = BINDING.match(target.strip())
                 if match and match["parent_output"]:
                     step.outputs_to_parent[output_name] = match["parent_output"]
                 else:
-                    problems.append(f"jobs.{step_name}.outputs.{output_name}: expected ${{{{parent.outputs.<name>}}}}")
+                    problems.append(
+                        f"{prefix}jobs.{step_name}.outputs.{output_name}: expected ${{{{parent.outputs.<name>}}}}"
+                    )
+        if str(raw_step.get("type", "command")).lower() == "pipeline":
+            inner, produced = _load_pipeline_component(component_file, component, where, problems, prefix, step_name)
+            nested[step_name] = (step, produced)
+            steps |= _inline_pipeline_step(step, component, inner)
+            continue
+        step.distribution = Distribution.of(nodes[step_name], f"{path}: {prefix}jobs.{step_name}.")
         steps[step_name] = step
+    for step in steps.values():  # `${{parent.jobs.<nested>.outputs.<o>}}`: the inner step that produces <o>
+        for name, source in step.inputs.items():
+            if isinstance(source, StepOutput) and source.step in nested:
+                producer = nested[source.step][1].get(source.output)
+                if producer is None:
+                    problems.append(
+                        f"{prefix}jobs.{step.name}.inputs.{name}: binds to output '{source.output}' of step "
+                        f"'{source.step}', which no step of its pipeline component binds"
+                    )
+                    step.inputs[name] = Literal(None)  # reported: no second problem about the same binding
+                else:
+                    step.inputs[name] = StepOutput(*producer)
+    return steps
 
-    problems += check_bindings(inputs, outputs, steps)
-    problems += check_parameters(inputs, steps)
-    ordered = _execution_order(path, steps)
-    return Pipeline(path, job, inputs, outputs, {name: steps[name] for name in ordered}, problems)
+
+def _load_pipeline_component(
+    file: Path, component: Any, where: str, problems: list[str], prefix: str, node: str
+) -> tuple[dict[str, Step], dict[str, tuple[str, str]]]:
+    """A pipeline component's steps (parsed like a pipeline's, relative to its own file), and for each of its
+    outputs the (flattened step name, output) that produces it."""
+    if file.suffix not in (".yml", ".yaml") or file == Path():
+        raise MlopsError(f"{prefix}jobs.{node}.component: a pipeline step needs a pipeline component file")
+    raw = loaders.read_yaml(file)
+    raw_jobs = raw.get("jobs") or {}
+    inner_prefix = f"{prefix}jobs.{node}.component: {where}: "
+    for name, spec in raw_jobs.items():
+        _check_step_type(file, name, spec)
+        _check_code(file, f"{file}: jobs.{name}.component.", (spec or {}).get("component"))
+    files = {
+        name: resolve_component_reference(file, name, (spec or {}).get("component"))
+        for name, spec in raw_jobs.items()
+        if not isinstance((spec or {}).get("component"), dict)
+    }
+    as_dict = component._to_dict()
+    inner = _parse_steps(file, raw_jobs, as_dict.get("jobs") or {}, component.jobs, files, problems, inner_prefix)
+    declared = {name: Literal(None) for name in component.inputs or {}}
+    problems += check_bindings(declared, {name: "" for name in component.outputs or {}}, inner)
+    produced = {
+        parent_output: (f"{node}.{step.name}", output)
+        for step in inner.values()
+        for output, parent_output in step.outputs_to_parent.items()
+    }
+    return inner, produced
+
+
+def _inline_pipeline_step(node: Step, component: Any, inner: dict[str, Step]) -> dict[str, Step]:
+    """The pipeline component's steps as steps of the enclosing pipeline, named `<node>.<step>`: their
+    `${{parent.inputs.x}}` become what the node binds to x (or x's default), their steps' outputs are renamed,
+    and outputs the node binds to the enclosing pipeline's outputs go there."""
+    flattened: dict[str, Step] = {}
+    for step in inner.values():
+        sources: dict[str, Source] = {}
+        for name, source in step.inputs.items():
+            if isinstance(source, ParentInput):
+                if source.name in node.inputs:
+                    sources[name] = node.inputs[source.name]
+                else:
+                    default = getattr((component.inputs or {}).get(source.name), "default", None)
+                    if default is not None:
+                        sources[name] = Literal(default)
+            elif isinstance(source, StepOutput):
+                sources[name] = StepOutput(f"{node.name}.{source.step}", source.output)
+            else:
+                sources[name] = source
+        to_parent = {
+            output: node.outputs_to_parent[parent_output]
+            for output, parent_output in step.outputs_to_parent.items()
+            if parent_output in node.outputs_to_parent
+        }
+        name = f"{node.name}.{step.name}"
+        flattened[name] = Step(
+            name, step.component, step.component_file, sources, to_parent, step.environment, step.distribution
+        )
+    return flattened
+
+
+def _anchored(source: Source, yaml_file: Path) -> Source:
+    """A local data path as an absolute path: a pipeline component's paths are relative to its own file."""
+    if isinstance(source, DataInput) and not is_asset_ref(source.path) and "://" not in source.path:
+        return DataInput(source.type, str((yaml_file.parent / source.path).resolve()))
+    return source
 
 
 # Step types that run only on Azure ML (or that azure-ai-ml itself refuses in a pipeline).
@@ -194,7 +299,7 @@ AZURE_ONLY_STEPS = {
     "automl": "AutoML runs on Azure ML (the local AutoML of the experimentation issue is a separate step type)",
     "flow": "a prompt flow runs as a parallel step on Azure ML",
 }
-LOCAL_STEPS = {"command"}
+LOCAL_STEPS = {"command", "pipeline"}
 
 
 def _check_code(yaml_file: Path, where: str, document: Any) -> None:
@@ -322,7 +427,8 @@ def _pipeline_input(path: Path, name: str, value: Any, entity_input: Any) -> Lit
     return Literal(value)
 
 
-def _step_input(step: str, name: str, value: Any, entity_input: Any, problems: list[str]) -> Source | None:
+def _step_input(where: str, name: str, value: Any, entity_input: Any, problems: list[str]) -> Source | None:
+    """`where`: the step's field path (`jobs.train`, or inside a pipeline component `jobs.sub.component: f: jobs.a`)."""
     text = value.get("path") if isinstance(value, dict) and "type" not in value else value
     if isinstance(value, dict) and "type" in value:
         return DataInput(str(value["type"]), _data_path(entity_input))
@@ -332,7 +438,7 @@ def _step_input(step: str, name: str, value: Any, entity_input: Any, problems: l
         match = BINDING.match(text.strip())
         if not match or match["parent_output"]:
             problems.append(
-                f"jobs.{step}.inputs.{name}: {text!r} is not a binding the template supports; expected "
+                f"{where}.inputs.{name}: {text!r} is not a binding the template supports; expected "
                 "${{parent.inputs.<name>}} or ${{parent.jobs.<step>.outputs.<name>}}"
             )
             return None
