@@ -181,3 +181,12 @@ def test_pipeline_components_nest_to_any_depth(jobs: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "outer.inner.once" in out and "outer.inner.twice" in out
     assert (output_of(out, "result") / "count.txt").read_text() == "deep=3\n"
+
+
+def test_an_environment_the_venv_does_not_match_is_named_once_and_the_job_runs(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "command-job-env.yml"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1
+    assert "environment inline in command-job-env.yml (env/conda.yml) asks for" in warnings[0]
+    assert "pandas==1.5.3 (venv has " in warnings[0] and "leftpad-fixture-package==1.0 (not installed)" in warnings[0]
+    assert "python=3.10 (venv has 3." in warnings[0]

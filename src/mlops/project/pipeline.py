@@ -61,7 +61,7 @@ class Step:
     component_file: Path
     inputs: dict[str, Source] = field(default_factory=dict)
     outputs_to_parent: dict[str, str] = field(default_factory=dict)  # step output -> pipeline output
-    environment: str = ""  # the component's `environment:` as written, when it is a reference (azureml:name:version)
+    environment: Any = None  # the component's `environment:` as written: a reference (azureml:name:version) or inline
     distribution: Distribution | None = None  # `distribution` + `resources.instance_count`: several processes
 
     @property
@@ -313,9 +313,8 @@ def _check_code(yaml_file: Path, where: str, document: Any) -> None:
         raise MlopsError(f"{where}code: {code} not found (relative to {yaml_file.parent})")
 
 
-def _environment_reference(document: dict[str, Any]) -> str:
-    value = document.get("environment")
-    return value if isinstance(value, str) else ""
+def _environment_reference(document: dict[str, Any]) -> Any:
+    return document.get("environment")
 
 
 def _check_step_type(path: Path, name: str, spec: Any) -> None:

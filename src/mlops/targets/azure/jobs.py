@@ -29,7 +29,7 @@ def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]
     compute = str(getattr(settings, "default_compute", None) or getattr(pipeline.job, "compute", None) or "")
     wanted += [d for d in defined if d.kind == "compute" and d.name == compute.removeprefix("azureml:")]
 
-    environments = {step.environment for step in pipeline.steps.values()}
+    environments = {step.environment for step in pipeline.steps.values() if isinstance(step.environment, str)}
     for reference in sorted(r for r in environments if is_asset_ref(r)):
         ref = parse_ref(reference)
         wanted += [d for d in defined if d.kind == "environment" and d.name == ref.name and d.version == ref.version]

@@ -43,6 +43,7 @@ from typing import Any
 
 from mlops.errors import Interrupted, MlopsError, StepFailed
 from mlops.project import command as command_text
+from mlops.project import environments
 from mlops.project.catalog import LocalCatalog
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout, StateDir, git_commit
@@ -131,6 +132,10 @@ def submit(
         raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
     parent_values = _resolve_pipeline_inputs(pipeline, layout.catalog)
     _check_literal_inputs(pipeline, parent_values)
+    uses = [(step.environment, step.component_file) for step in pipeline.steps.values()]
+    resolve = lambda reference: layout.catalog.environment(reference, f"{path}: environment").file  # noqa: E731
+    for warning in environments.warnings_for(uses, resolve, layout.relative):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     state = layout.state.ensure()
     force = force_rerun or pipeline.force_rerun
     commit = git_commit(layout.root)
