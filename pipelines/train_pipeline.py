@@ -6,6 +6,11 @@ train.yml's `inputs:` (one place for them); this file shows the SDK pattern the 
 tests/contract/test_sdk_twin.py proves this graph and train.yml's are the same.
 
     .venv/bin/python pipelines/train_pipeline.py     # prints the pipeline job as YAML
+    .venv/bin/python pipelines/train_pipeline.py --local --set inputs.n_estimators=50   # runs this object locally
+
+`--local` hands the job object to the local target (`mlops.targets.local.jobs.run_job`), as
+`ml_client.jobs.create_or_update(job)` hands it to Azure; it reuses the steps `mlops job run pipelines/train.yml`
+already ran with the same inputs, since both are the same components.
 """
 
 import logging
@@ -111,4 +116,21 @@ def build_pipeline_job() -> PipelineJob:
 
 
 if __name__ == "__main__":
-    print(build_pipeline_job()._to_yaml())
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="The training pipeline job, built with the SDK.")
+    parser.add_argument("--local", action="store_true", help="run it on the local target instead of printing it")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    if not args.local:
+        print(build_pipeline_job()._to_yaml())
+        sys.exit(0)
+    from mlops.cli import guarded
+    from mlops.targets.local.jobs import run_job
+
+    def run_locally() -> int:
+        run_job(build_pipeline_job(), args.overrides)  # raises (a step failed, bad input): `guarded` says why
+        return 0
+
+    sys.exit(guarded(run_locally))

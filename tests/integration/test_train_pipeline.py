@@ -139,3 +139,24 @@ def test_pipeline_run_prints_the_metrics_and_the_gates_verdict(runs, capsys, mon
     assert "metrics (test split): accuracy" in out
     assert "gate (enabled): " in out
     assert "not registered: the gate said no" in out
+
+
+def test_the_sdk_twin_runs_locally_and_reuses_what_the_yaml_ran(runs, monkeypatch, repo_root):
+    """pipelines/train_pipeline.py's job object, run by the local target: the same components with the same inputs
+    as train.yml's default run, so prep and train are reused from the YAML runs; the gate declines the same model."""
+    import importlib.util
+
+    from mlops.targets.local.jobs import run_job
+
+    results, _ = runs
+    monkeypatch.setenv("MLOPS_HOME", str(results["better"].state.root))
+    monkeypatch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+    spec = importlib.util.spec_from_file_location("train_pipeline", repo_root / "pipelines" / "train_pipeline.py")
+    twin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(twin)
+    run = run_job(twin.build_pipeline_job(), base=repo_root, echo=lambda _: None)
+    statuses = {name: step.status for name, step in run.steps.items()}
+    assert statuses == {"prep": "reused", "train": "reused", "evaluate": "completed", "register": "completed"}
+    assert run.steps["prep"].reused_from == results["first_weak"].steps["prep"].mlflow_run_id
+    assert run.steps["train"].reused_from == results["better"].steps["train"].mlflow_run_id
+    assert registration(run)["registered"] is False

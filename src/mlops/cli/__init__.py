@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 
 from mlops.cli import (
     azure_verbs,
@@ -48,10 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    previous = _raise_on_stop_signals()
-    try:
+
+    def run() -> int:
         sweep_stale_runs(args)
         return args.func(args)
+
+    return guarded(run)
+
+
+def guarded(run: Callable[[], int]) -> int:
+    """Run a command the way every `mlops` verb runs: stop signals become `Interrupted`, and errors become one line
+    and an exit code (1 a step or check failed, 2 bad input, 128+N a signal). Scripts use it too
+    (pipelines/train_pipeline.py --local)."""
+    previous = _raise_on_stop_signals()
+    try:
+        return run()
     except StepFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

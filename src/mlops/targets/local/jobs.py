@@ -41,6 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mlops.errors import Interrupted, MlopsError, StepFailed
 from mlops.project import command as command_text
 from mlops.project import environments
@@ -122,11 +124,13 @@ def submit(
     force_rerun: bool = False,
     stream_logs: bool = False,
     echo: Echo = print,
+    layout: Layout | None = None,
 ) -> PipelineRun:
-    """Run a pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails."""
+    """Run a command or pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails.
+    `layout`: the project whose catalog and state to use (default: the one the file belongs to)."""
     started = time.monotonic()
     path = Path(path).resolve()
-    layout = Layout.for_job(path)
+    layout = layout or Layout.for_job(path)
     pipeline = load_pipeline(path, overrides)
     if pipeline.problems:
         raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
@@ -166,6 +170,7 @@ def submit(
         force,
         stream_logs,
         echo,
+        layout.catalog,
     )
     results: dict[str, StepResult] = {}
     try:
@@ -219,6 +224,67 @@ def submit(
     return run
 
 
+def run_job(
+    job: Any,
+    overrides: list[str] | None = None,
+    *,
+    base: Path | None = None,
+    force_rerun: bool = False,
+    stream_logs: bool = False,
+    echo: Echo = print,
+) -> PipelineRun:
+    """Run an azure-ai-ml job object locally: a PipelineJob built with `@dsl.pipeline` (the SDK twin of a pipeline
+    YAML) or a job from `command(...)`, as `ml_client.jobs.create_or_update(job)` would submit it.
+
+    The object is written as job YAML (`_to_dict()`, its components inline) to the state folder's `submitted/`,
+    the record of what ran, and that file runs like any other. Local paths the SDK would upload are made absolute
+    against `base` (default: the working directory), which also decides the project (catalog, state)."""
+    base = (base or Path.cwd()).resolve()
+    layout = Layout.for_job(base / "job.yml")
+    document = submitted_document(job, base)
+    folder = layout.state.ensure().root / "submitted"
+    folder.mkdir(exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(document.get("display_name") or document.get("name") or "job"))
+    path = folder / f"{name}-{uuid.uuid4().hex[:8]}.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return submit(path, overrides, force_rerun=force_rerun, stream_logs=stream_logs, echo=echo, layout=layout)
+
+
+def submitted_document(job: Any, base: Path) -> dict[str, Any]:
+    """The job object as the job YAML `submit` reads: what `_to_dict()` writes, with the two things it loses put
+    back: local data paths (it prefixes them with `azureml:`) and `additional_includes` (relative to each
+    component's own file, which the inline copy no longer has)."""
+    document = job._to_dict()
+    _unprefix_local_paths(document.get("inputs") or {}, base)
+    for name, step in (document.get("jobs") or {}).items():
+        if str(step.get("type", "command")) != "command":
+            raise MlopsError(
+                f"job object: jobs.{name}: a {step.get('type')} step does not survive azure-ai-ml's _to_dict(); "
+                "run the job's YAML with `mlops job run` instead"
+            )
+        _unprefix_local_paths(step.get("inputs") or {}, base)
+        component = step.get("component")
+        node = job.jobs[name].component
+        if isinstance(component, dict) and component.get("additional_includes"):
+            component["additional_includes"] = [
+                str((Path(node.base_path) / include).resolve()) for include in component["additional_includes"]
+            ]
+    if str(document.get("type")) == "command":
+        _unprefix_local_paths(document.get("inputs") or {}, base)
+    return document
+
+
+def _unprefix_local_paths(inputs: dict[str, Any], base: Path) -> None:
+    for value in inputs.values():
+        path = value.get("path") if isinstance(value, dict) else None
+        if not isinstance(path, str) or not path.startswith("azureml:") or path.startswith("azureml://"):
+            continue  # a literal, a binding, an asset URI
+        rest = path.removeprefix("azureml:")
+        local = base / rest
+        if rest.startswith((".", "/")) or local.exists():  # `name:version` stays a data asset reference
+            value["path"] = str(local.resolve())
+
+
 def _record_abort(context: _RunContext, results: dict[str, StepResult], exc: BaseException, seconds: float) -> None:
     """The run was stopped (a signal, Ctrl-C: KILLED) or broke (an engine error: FAILED) mid-way. The step's process
     group is already stopped (`_run_command`); mark the step's child run and the pipeline run, write run.json and,
@@ -267,6 +333,7 @@ class _RunContext:
     force: bool
     stream_logs: bool
     echo: Echo
+    catalog: LocalCatalog
     current: StepResult | None = None  # the step in progress, for `_record_abort`
     current_started: float = 0.0
 
@@ -398,7 +465,7 @@ class _RunContext:
             elif isinstance(source, Literal):
                 value = source.value
             elif isinstance(source, DataInput):
-                value = _local_data_path(source, self.pipeline, f"jobs.{step.name}.inputs.{name}")
+                value = _local_data_path(source, self.pipeline, f"jobs.{step.name}.inputs.{name}", self.catalog)
             else:
                 value = port.default
             if value is None or (isinstance(value, str) and value == "" and port.optional):
@@ -476,7 +543,10 @@ def _output_paths(step: Step, folder: Path) -> dict[str, Path]:
 def _cache_key(step: Step, snapshot: Path, values: dict[str, str | None], paths: dict[str, Path]) -> str:
     """Same component spec, same code and same input values/contents -> same key (Azure ML's reuse rule)."""
     spec = step.component._to_dict()
-    spec.pop("code", None)
+    # The snapshot's hash stands for the code and its additional_includes, however they are written; and what runs
+    # decides reuse, not what it is called: an inline copy (the SDK twin's) is anonymous and still reuses.
+    for key in ("code", "additional_includes", "name", "version"):
+        spec.pop(key, None)
     payload = {
         "format": CACHE_FORMAT,
         "component": spec,
