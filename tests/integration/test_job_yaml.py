@@ -215,3 +215,21 @@ def test_an_sdk_job_object_runs_locally_with_its_local_data(jobs: Path, capsys) 
     # the same file given by its absolute path: the same step, reused
     again = run_job(counting(text=Input(type="uri_file", path=str(jobs / "lines.txt"))), base=jobs)
     assert [step.status for step in again.steps.values()] == ["reused"]
+
+
+def test_a_parallel_step_runs_its_entry_script_on_mini_batches(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-parallel.yml"]) == 0
+    counts = output_of(capsys.readouterr().out, "counts") / "parallel_run_step.txt"
+    # three files in mini batches of two, in mini-batch order; program_arguments reached init() (weight 10)
+    assert counts.read_text().splitlines() == ["one.txt 20", "three.txt 30", "two.txt 10"]
+    log = next((jobs / ".mlops" / "runs").glob("*/count/user_logs/std_log.txt")).read_text()
+    assert "3 file(s) in 2 mini batch(es): 2 succeeded" in log
+
+
+def test_a_parallel_step_fails_past_its_mini_batch_error_threshold(jobs: Path, capsys) -> None:
+    """mini_batch_error_threshold 0: one failed mini batch (after its retry) fails the step; no output file."""
+    assert main(["job", "run", "pipeline-parallel.yml", "--set", "jobs.count.inputs.fail_on=two"]) == 1
+    err = capsys.readouterr().err
+    assert "step 'count' failed with exit code 1" in err
+    assert "1 failed mini batch(es) exceed mini_batch_error_threshold 0" in err and "asked to fail on two" in err
+    assert not list((jobs / ".mlops" / "runs").glob("*/count/outputs/counts/*"))

@@ -8,6 +8,7 @@ unknown keys of a step or of the components the steps use, literal parameters ou
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -19,6 +20,7 @@ from mlops.errors import MlopsError
 from mlops.project import loaders
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
+from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
 
@@ -63,6 +65,7 @@ class Step:
     outputs_to_parent: dict[str, str] = field(default_factory=dict)  # step output -> pipeline output
     environment: Any = None  # the component's `environment:` as written: a reference (azureml:name:version) or inline
     distribution: Distribution | None = None  # `distribution` + `resources.instance_count`: several processes
+    parallel: Parallel | None = None  # a `type: parallel` step: its entry script runs on mini batches of files
 
     @property
     def upstream(self) -> set[str]:
@@ -123,7 +126,10 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     raw_jobs = raw.get("jobs") or {}
     for name, spec in raw_jobs.items():
         _check_step_type(path, name, spec)
-        _check_code(path, f"{path}: jobs.{name}.component.", (spec or {}).get("component"))
+        inline = (spec or {}).get("component")
+        if isinstance(inline, dict):
+            _check_code(path, f"{path}: jobs.{name}.component.", inline)
+            _check_code(path, f"{path}: jobs.{name}.component.task.", inline.get("task"))
     # Checked before the SDK loads the job: its message for a missing component file is a page long.
     component_files = {
         name: resolve_component_reference(path, name, (spec or {}).get("component"))
@@ -206,7 +212,11 @@ def _parse_steps(
             nested[step_name] = (step, produced)
             steps |= _inline_pipeline_step(step, component, inner)
             continue
-        step.distribution = Distribution.of(nodes[step_name], f"{path}: {prefix}jobs.{step_name}.")
+        if str(raw_step.get("type", "command")).lower() == "parallel":
+            written = raw_step.get("mini_batch_size", document.get("mini_batch_size"))
+            step.parallel = Parallel.of(nodes[step_name], component, f"{path}: {prefix}jobs.{step_name}.", written)
+        else:
+            step.distribution = Distribution.of(nodes[step_name], f"{path}: {prefix}jobs.{step_name}.")
         steps[step_name] = step
     for step in steps.values():  # `${{parent.jobs.<nested>.outputs.<o>}}`: the inner step that produces <o>
         for name, source in step.inputs.items():
@@ -278,9 +288,7 @@ def _inline_pipeline_step(node: Step, component: Any, inner: dict[str, Step]) ->
             if parent_output in node.outputs_to_parent
         }
         name = f"{node.name}.{step.name}"
-        flattened[name] = Step(
-            name, step.component, step.component_file, sources, to_parent, step.environment, step.distribution
-        )
+        flattened[name] = dataclasses.replace(step, name=name, inputs=sources, outputs_to_parent=to_parent)
     return flattened
 
 
@@ -299,7 +307,7 @@ AZURE_ONLY_STEPS = {
     "automl": "AutoML runs on Azure ML (the local AutoML of the experimentation issue is a separate step type)",
     "flow": "a prompt flow runs as a parallel step on Azure ML",
 }
-LOCAL_STEPS = {"command", "pipeline"}
+LOCAL_STEPS = {"command", "pipeline", "parallel"}
 
 
 def _check_code(yaml_file: Path, where: str, document: Any) -> None:
@@ -392,7 +400,9 @@ def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) 
     candidate = (pipeline_path.parent / relative).resolve()
     if not candidate.is_file():
         raise MlopsError(f"{where}: file {relative} not found (relative to {pipeline_path.parent})")
-    _check_code(candidate, f"{where}: {relative}: ", loaders.read_yaml(candidate))
+    document = loaders.read_yaml(candidate)
+    _check_code(candidate, f"{where}: {relative}: ", document)
+    _check_code(candidate, f"{where}: {relative}: task.", document.get("task"))
     return candidate
 
 

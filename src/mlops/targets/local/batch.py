@@ -53,6 +53,11 @@ class BatchSettings:
     scoring_script: str
     endpoint: str
     deployment: str
+    # A parallel job step (project.parallel) uses the same driver: its entry script's argv, Azure's second
+    # threshold, and ParallelRunStep's append_row format (values separated by spaces, no header).
+    program_arguments: tuple[str, ...] = ()
+    mini_batch_error_threshold: int = -1
+    append_row_format: str = "csv"
 
     @classmethod
     def from_yaml(cls, path: Path) -> BatchSettings:
@@ -197,7 +202,13 @@ class _Worker:
 
     def start(self) -> None:
         self.process = start_group(  # from the driver's one thread
-            [sys.executable, str(WORKER), str(self.settings.code_dir), self.settings.scoring_script],
+            [
+                sys.executable,
+                str(WORKER),
+                str(self.settings.code_dir),
+                self.settings.scoring_script,
+                *self.settings.program_arguments,
+            ],
             cwd=self.settings.code_dir,
             env=self.env,
             stdin=subprocess.PIPE,
@@ -240,7 +251,7 @@ class _Worker:
 
 def invoke(
     settings: BatchSettings,
-    model_dir: Path,
+    model_dir: Path | None,
     inputs: Path,
     output_dir: Path,
     log_file: Path,
@@ -259,7 +270,8 @@ def invoke(
     summary = BatchSummary(files=len(files), mini_batches=len(batches))
     if columns is not None:
         summary.failed_rows = 0
-    env = sandbox_environment(settings.environment_variables, {"AZUREML_MODEL_DIR": str(model_dir)})
+    engine = {"AZUREML_MODEL_DIR": str(model_dir)} if model_dir is not None else {}
+    env = sandbox_environment(settings.environment_variables, engine)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="batch-", dir=output_dir) as scratch, log_file.open("w") as log:
@@ -287,6 +299,8 @@ def invoke(
                     )
                     if 0 <= settings.error_threshold < summary.failed_files:
                         break
+                    if 0 <= settings.mini_batch_error_threshold < summary.failed:
+                        break
         finally:
             worker.stop()
         summary.seconds = time.monotonic() - started
@@ -297,6 +311,12 @@ def invoke(
                 f"{summary.failed_files} failed file(s) exceed error_threshold {settings.error_threshold}; "
                 f"no output written{first}; worker log {log_file}"
             )
+        if 0 <= settings.mini_batch_error_threshold < summary.failed:
+            echo(summary.render(log_file))
+            raise StepFailed(
+                f"{summary.failed} failed mini batch(es) exceed mini_batch_error_threshold "
+                f"{settings.mini_batch_error_threshold}; no output written{first}; worker log {log_file}"
+            )
         if summary.rows == 0:
             # Azure's job would "succeed" with an empty file; a batch that scored nothing is a failure here.
             echo(summary.render(log_file))
@@ -305,20 +325,24 @@ def invoke(
                 f"{first}; worker log {log_file}"
             )
         if settings.output_action == "append_row":
-            summary.output = _append_rows(parts, Path(scratch), output_dir / settings.output_file_name)
+            target = output_dir / settings.output_file_name
+            summary.output = _append_rows(parts, Path(scratch), target, settings.append_row_format)
     echo(summary.render(log_file))
     return summary
 
 
-def _append_rows(parts: list[Path], scratch: Path, target: Path) -> Path:
+def _append_rows(parts: list[Path], scratch: Path, target: Path, row_format: str = "csv") -> Path:
+    """The mini batches' rows in order: a CSV with one header (batch deployments), or, for a parallel job,
+    ParallelRunStep's lines (values separated by spaces, no header)."""
     import pandas as pd
 
     staging = scratch / target.name
-    header = True
+    header = row_format == "csv"
+    separator = "," if row_format == "csv" else " "
     with staging.open("w", encoding="utf-8", newline="") as handle:
         for part in parts:
             frame = pd.read_parquet(part)
-            frame.to_csv(handle, index=False, header=header, lineterminator="\n")
+            frame.to_csv(handle, index=False, header=header, sep=separator, lineterminator="\n")
             header = False
     shutil.move(staging, target)
     return target

@@ -49,6 +49,7 @@ from mlops.project import environments
 from mlops.project.catalog import LocalCatalog
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout, StateDir, git_commit
+from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
@@ -355,7 +356,9 @@ class _RunContext:
             return self._reuse(step, entry, label)
 
         outputs = _output_paths(step, step_dir / "outputs")
-        rendered = command_text.render(step.component.command, values, {name: str(p) for name, p in outputs.items()})
+        paths_text = {name: str(p) for name, p in outputs.items()}
+        template = step.parallel.program_arguments if step.parallel else step.component.command
+        rendered = command_text.render(template, values, paths_text)
         child_id = self._step_run(step)
         log = step_dir / "user_logs" / "std_log.txt"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -364,12 +367,13 @@ class _RunContext:
         (step_dir / "command.txt").write_text(rendered + "\n")
         self.echo(f"{label:<28} running …")
         started = time.monotonic()
-        if step.distribution is None:
-            exit_code = _run_command(rendered, snapshot, self._environment(child_id), log, self.stream_logs)
+        env = self._environment(child_id)
+        if step.parallel is not None:
+            exit_code = _run_parallel(step.parallel, rendered, snapshot, values, outputs, log, env)
+        elif step.distribution is None:
+            exit_code = _run_command(rendered, snapshot, env, log, self.stream_logs)
         else:
-            exit_code, log = _run_distributed(
-                rendered, snapshot, self._environment(child_id), log.parent, self.stream_logs, step.distribution
-            )
+            exit_code, log = _run_distributed(rendered, snapshot, env, log.parent, self.stream_logs, step.distribution)
             self.current.log = log
         seconds = time.monotonic() - started
         if exit_code != 0:
@@ -614,6 +618,49 @@ def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream
         except BaseException:
             stop_group(process, STOP_GRACE_S)
             raise
+
+
+def _run_parallel(
+    parallel: Parallel,
+    arguments: str,
+    snapshot: Path,
+    values: dict[str, str | None],
+    outputs: dict[str, Path],
+    log: Path,
+    env: dict[str, str],
+) -> int:
+    """A parallel step through the batch driver (see `mlops.project.parallel`); its exit code: 0, or 1 when the
+    thresholds fail it or it scored nothing. The worker's output and the driver's summary go to the step's log."""
+    from mlops.targets.local import batch
+
+    argv, file_name = parallel.arguments(arguments)
+    output_dir = outputs[parallel.append_row_to] if parallel.append_row_to else log.parent
+    settings = batch.BatchSettings(
+        mini_batch_size=parallel.mini_batch_size,
+        output_action="append_row" if parallel.append_row_to else "summary_only",
+        output_file_name=file_name,
+        max_retries=parallel.max_retries,
+        timeout_s=parallel.timeout,
+        error_threshold=parallel.error_threshold,
+        environment_variables={**env, **parallel.environment_variables},
+        code_dir=snapshot,
+        scoring_script=parallel.entry_script,
+        endpoint="parallel",
+        deployment=parallel.entry_script,
+        program_arguments=tuple(argv),
+        mini_batch_error_threshold=parallel.mini_batch_error_threshold,
+        append_row_format="parallel",
+    )
+    said: list[str] = []
+    try:  # the workers write the log; the driver's summary follows them
+        batch.invoke(settings, None, Path(str(values[parallel.input_data])), output_dir, log, said.append)
+        code = 0
+    except (StepFailed, MlopsError) as exc:  # the job failed as Azure's would: thresholds, nothing scored, no files
+        said.append(f"error: {exc}")
+        code = 1
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(said) + "\n")
+    return code
 
 
 def _run_distributed(

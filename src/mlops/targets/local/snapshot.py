@@ -28,6 +28,12 @@ def build_snapshot(component: Any, component_file: Path, destination: Path) -> N
     if not component.code:
         destination.mkdir(parents=True)
         return
+    if not hasattr(component, "_generate_additional_includes_obj"):  # a parallel component: its task.code, as is
+        source = (Path(component.base_path) / str(component.code)).resolve()
+        if not source.is_dir():
+            raise MlopsError(f"{component_file}: task.code: folder {component.code} not found")
+        shutil.copytree(source, destination, ignore=IGNORED)
+        return
     with warnings.catch_warnings(), _private_tempdir(destination.parent / f".{destination.name}.tmp"):
         warnings.simplefilter("ignore")
         try:

@@ -2,8 +2,9 @@
 like Azure's batch runtime: it imports the deployment's scoring script, calls init() once, then run(mini_batch) for each
 request read from stdin (one JSON line: {"files": [...], "out": path}) and answers one JSON line on stdout.
 
-Started as `python batch_worker.py CODE_DIR SCORING_SCRIPT`; stdout carries only the protocol, the script's own
-prints go to stderr (the driver's log).
+Started as `python batch_worker.py CODE_DIR SCORING_SCRIPT [ARGS...]`; the script sees `sys.argv` = [its path,
+*ARGS] (a parallel job's program_arguments, which its init() parses). stdout carries only the protocol, the
+script's own prints go to stderr (the driver's log).
 """
 
 import importlib.util
@@ -20,6 +21,7 @@ def reply(channel, message):
 
 def main():
     code_dir, script = Path(sys.argv[1]), sys.argv[2]
+    sys.argv = [str(code_dir / script), *sys.argv[3:]]
     channel = sys.stdout
     sys.stdout = sys.stderr  # prints from the scoring script must not corrupt the protocol
     sys.path.insert(0, str(code_dir))
