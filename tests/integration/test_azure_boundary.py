@@ -215,3 +215,14 @@ def test_force_rerun_reaches_azure_as_the_job_setting(repo_root, monkeypatch):
     )
     assert cli.main(["pipeline", "run", "pipelines/train.yml", "--target", "azure", "--force-rerun", "--wait"]) == 0
     assert sent == {"overrides": ["settings.force_rerun=true"], "wait": True}
+
+
+def test_a_command_job_is_submitted_as_loaded(repo_root):
+    """`mlops job run FILE --target azure` on a `type: command` job: the Command load_job returns, sent as is."""
+    client = fake_client()
+    job_file = repo_root / "tests" / "fixtures" / "jobs" / "command-job.yml"
+    jobs.submit(client, Layout(repo_root), job_file, ["inputs.label=rows"], wait=False, echo=lambda _: None)
+    (job,) = client.jobs.sent
+    expected = azureml.load_job(job_file, [{"inputs.label": "rows"}])
+    assert type(job).__name__ == "Command" and job._to_dict() == expected._to_dict()
+    assert client.environments.sent == client.data.sent == []  # an inline environment, a local file
