@@ -122,7 +122,10 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     if kind == "command":
         return _load_command_job(path, raw, overrides)
     if kind != "pipeline":
-        raise MlopsError(f"{path}: type: expected 'pipeline' or 'command', got {raw.get('type')!r}")
+        raise MlopsError(
+            f"{path}: type: {raw.get('type')!r}; the local target runs command and pipeline jobs "
+            "(submit other job types with --target azure)"
+        )
     raw_jobs = raw.get("jobs") or {}
     for name, spec in raw_jobs.items():
         _check_step_type(path, name, spec)
