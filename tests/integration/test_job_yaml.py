@@ -67,7 +67,8 @@ def test_a_command_job_is_one_mlflow_run_with_its_outputs(jobs: Path, capsys) ->
     out = capsys.readouterr().out
     assert "command job count-lines: one command, local target" in out
     output = Path(next(line for line in out.splitlines() if "output out:" in line).split("output out: ")[1])
-    assert (output / "count.txt").read_text() == "rows=3\n"  # lines.txt has 3 lines; --set reached the command
+    # lines.txt has 3 lines; --set reached the command, and so did the job's environment_variables
+    assert (output / "count.txt").read_text() == "rows_seen=3\n"
     client = MlflowClient(tracking_uri=f"sqlite:///{jobs / '.mlops' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("fixture-jobs")
     runs = client.search_runs([experiment.experiment_id])

@@ -66,6 +66,7 @@ class Step:
     environment: Any = None  # the component's `environment:` as written: a reference (azureml:name:version) or inline
     distribution: Distribution | None = None  # `distribution` + `resources.instance_count`: several processes
     parallel: Parallel | None = None  # a `type: parallel` step: its entry script runs on mini batches of files
+    environment_variables: dict[str, str] = field(default_factory=dict)  # the step's (or command job's) own
 
     @property
     def upstream(self) -> set[str]:
@@ -215,6 +216,7 @@ def _parse_steps(
             nested[step_name] = (step, produced)
             steps |= _inline_pipeline_step(step, component, inner)
             continue
+        step.environment_variables = _variables(nodes[step_name])
         if str(raw_step.get("type", "command")).lower() == "parallel":
             written = raw_step.get("mini_batch_size", document.get("mini_batch_size"))
             step.parallel = Parallel.of(nodes[step_name], component, f"{path}: {prefix}jobs.{step_name}.", written)
@@ -324,6 +326,11 @@ def _check_code(yaml_file: Path, where: str, document: Any) -> None:
         raise MlopsError(f"{where}code: {code} not found (relative to {yaml_file.parent})")
 
 
+def _variables(node: Any) -> dict[str, str]:
+    """`environment_variables` of a command job or step, as the process will see them (text)."""
+    return {str(k): str(v) for k, v in (getattr(node, "environment_variables", None) or {}).items()}
+
+
 def _environment_reference(document: dict[str, Any]) -> Any:
     return document.get("environment")
 
@@ -359,6 +366,7 @@ def _load_command_job(path: Path, raw: dict[str, Any], overrides: list[str] | No
     name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "command"
     step = Step(name, component, path, environment=_environment_reference(raw))
     step.distribution = Distribution.of(job, f"{path}: ")
+    step.environment_variables = _variables(job)
     step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
     step.outputs_to_parent = {output_name: output_name for output_name in outputs}
     steps = {name: step}

@@ -367,7 +367,7 @@ class _RunContext:
         (step_dir / "command.txt").write_text(rendered + "\n")
         self.echo(f"{label:<28} running …")
         started = time.monotonic()
-        env = self._environment(child_id)
+        env = self._environment(child_id, step.environment_variables)
         if step.parallel is not None:
             exit_code = _run_parallel(step.parallel, rendered, snapshot, values, outputs, log, env)
         elif step.distribution is None:
@@ -438,8 +438,10 @@ class _RunContext:
             tags["mlflow.source.git.commit"] = self.commit
         return tags
 
-    def _environment(self, child_run_id: str) -> dict[str, str]:
+    def _environment(self, child_run_id: str, declared: dict[str, str] | None = None) -> dict[str, str]:
+        """The step's `environment_variables`, then what the engine must set (which they cannot override)."""
         return sandbox_environment(
+            declared,
             engine={
                 "MLFLOW_TRACKING_URI": self.state.tracking_uri,
                 "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
