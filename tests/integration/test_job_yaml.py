@@ -234,3 +234,28 @@ def test_a_parallel_step_fails_past_its_mini_batch_error_threshold(jobs: Path, c
     assert "step 'count' failed with exit code 1" in err
     assert "1 failed mini batch(es) exceed mini_batch_error_threshold 0" in err and "asked to fail on two" in err
     assert not list((jobs / ".mlops" / "runs").glob("*/count/outputs/counts/*"))
+
+
+def test_build_envs_runs_a_step_in_its_environments_own_venv_built_once(jobs: Path, capsys) -> None:
+    """--build-envs: uv builds env-six/conda.yml's pip lines (six 1.16.0; the project's venv has 1.17.0) into the
+    state folder, once; the step runs with that venv's python. Needs the package index, as `make` does."""
+    assert main(["job", "run", "command-job-build-env.yml", "--build-envs"]) == 0
+    first = capsys.readouterr()
+    assert "building environment inline in command-job-build-env.yml" in first.out
+    assert "warning:" not in first.err  # the environment is what it asks for
+    log = next((jobs / ".mlops" / "runs").glob("*/command_job_build_env/user_logs/std_log.txt")).read_text()
+    assert log.startswith("six 1.16.0 in ") and str(jobs / ".mlops" / "envs") in log
+    assert main(["job", "run", "command-job-build-env.yml", "--build-envs", "--force-rerun"]) == 0
+    assert "building environment" not in capsys.readouterr().out  # cached
+    assert len([p for p in (jobs / ".mlops" / "envs").iterdir() if not p.name.startswith("uv-")]) == 1
+
+
+def test_build_envs_names_an_environment_that_cannot_be_built(jobs: Path, capsys) -> None:
+    conda = jobs / "env-six" / "conda.yml"
+    conda.write_text(conda.read_text().replace("six==1.16.0", "mlops-fixture-no-such-package==0.0.1"))
+    assert main(["job", "run", "command-job-build-env.yml", "--build-envs"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: environment inline in command-job-build-env.yml (") and "uv failed: " in err
+    assert "mlops-fixture-no-such-package" in err
+    assert not (jobs / ".mlops" / "runs").exists() or not any((jobs / ".mlops" / "runs").iterdir())  # nothing ran
+    assert [p.name for p in (jobs / ".mlops" / "envs").iterdir()] == ["uv-cache"]  # no half-built venv

@@ -15,10 +15,17 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
         actions = verbs.add_parser(verb, help=what).add_subparsers(dest="action", required=True)
         run = actions.add_parser("run", parents=[flags.run, flags.target, flags.wait], help="run a job YAML")
         run.add_argument("file", type=Path, help="job YAML (type: command or pipeline), e.g. pipelines/train.yml")
+        run.add_argument(
+            "--build-envs",
+            action="store_true",
+            help="local target: run each step in a venv built (once, cached) from its environment's pip packages",
+        )
         run.set_defaults(func=submit)
 
 
 def submit(args: argparse.Namespace) -> int:
+    if args.build_envs and args.target == "azure":
+        raise MlopsError("--build-envs goes with the local target (Azure builds environments itself)")
     if args.target == "azure":
         from mlops.targets.azure import jobs
 
@@ -32,7 +39,9 @@ def submit(args: argparse.Namespace) -> int:
     from mlops.targets.local import jobs
     from mlops.targets.local.loop import training_summary
 
-    run = jobs.submit(args.file, args.overrides, force_rerun=args.force_rerun, stream_logs=args.stream)
+    run = jobs.submit(
+        args.file, args.overrides, force_rerun=args.force_rerun, stream_logs=args.stream, build_envs=args.build_envs
+    )
     for name, path in run.outputs.items():
         print(f"  output {name}: {path}")
     # The metrics and the gate's verdict: a declined candidate is a successful run, but it must read as a decline.

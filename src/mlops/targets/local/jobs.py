@@ -53,7 +53,7 @@ from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
-from mlops.targets.local import tracking
+from mlops.targets.local import envs, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path
@@ -126,6 +126,7 @@ def submit(
     stream_logs: bool = False,
     echo: Echo = print,
     layout: Layout | None = None,
+    build_envs: bool = False,
 ) -> PipelineRun:
     """Run a command or pipeline job YAML locally; raises StepFailed (after recording the run) when a step fails.
     `layout`: the project whose catalog and state to use (default: the one the file belongs to)."""
@@ -137,11 +138,18 @@ def submit(
         raise MlopsError(f"{path}: " + "; ".join(pipeline.problems))
     parent_values = _resolve_pipeline_inputs(pipeline, layout.catalog)
     _check_literal_inputs(pipeline, parent_values)
-    uses = [(step.environment, step.component_file) for step in pipeline.steps.values()]
     resolve = lambda reference: layout.catalog.environment(reference, f"{path}: environment").file  # noqa: E731
-    for warning in environments.warnings_for(uses, resolve, layout.relative):
-        print(f"warning: {warning}", file=sys.stderr, flush=True)
     state = layout.state.ensure()
+    env_bins: dict[str, Path] = {}
+    if build_envs:  # each environment's own venv (built once, cached): nothing to warn about
+        for step in pipeline.steps.values():
+            declared = environments.declared(step.environment, step.component_file, resolve)
+            if declared is not None:
+                env_bins[step.name] = envs.built_env(declared, state.root / "envs", echo)
+    else:
+        uses = [(step.environment, step.component_file) for step in pipeline.steps.values()]
+        for warning in environments.warnings_for(uses, resolve, layout.relative):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     force = force_rerun or pipeline.force_rerun
     commit = git_commit(layout.root)
 
@@ -172,6 +180,7 @@ def submit(
         stream_logs,
         echo,
         layout.catalog,
+        env_bins,
     )
     results: dict[str, StepResult] = {}
     try:
@@ -335,6 +344,7 @@ class _RunContext:
     stream_logs: bool
     echo: Echo
     catalog: LocalCatalog
+    env_bins: dict[str, Path]  # --build-envs: the bin folder of each step's own venv
     current: StepResult | None = None  # the step in progress, for `_record_abort`
     current_started: float = 0.0
 
@@ -349,7 +359,7 @@ class _RunContext:
         values, paths = self._resolve_step_inputs(step, results)
         snapshot = step_dir / "code"
         build_snapshot(step.component, step.component_file, snapshot)
-        key = _cache_key(step, snapshot, values, paths)
+        key = _cache_key(step, snapshot, values, paths, self.env_bins.get(step.name))
         deterministic = step.component.is_deterministic is not False
         entry = self.state.cache / key
         if deterministic and not self.force and (entry / "entry.json").is_file():
@@ -368,6 +378,8 @@ class _RunContext:
         self.echo(f"{label:<28} running …")
         started = time.monotonic()
         env = self._environment(child_id, step.environment_variables)
+        if step.name in self.env_bins:  # its own venv's python comes first
+            env["PATH"] = os.pathsep.join([str(self.env_bins[step.name]), env["PATH"]])
         if step.parallel is not None:
             exit_code = _run_parallel(step.parallel, rendered, snapshot, values, outputs, log, env)
         elif step.distribution is None:
@@ -452,7 +464,7 @@ class _RunContext:
                 "MLOPS_REGISTRY_LOCK": str(self.state.registry_lock),
                 "MLOPS_ENGINE_PID": str(os.getpid()),
                 "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-            }
+            },
         )
 
     def _resolve_step_inputs(
@@ -546,8 +558,11 @@ def _output_paths(step: Step, folder: Path) -> dict[str, Path]:
     return outputs
 
 
-def _cache_key(step: Step, snapshot: Path, values: dict[str, str | None], paths: dict[str, Path]) -> str:
-    """Same component spec, same code and same input values/contents -> same key (Azure ML's reuse rule)."""
+def _cache_key(
+    step: Step, snapshot: Path, values: dict[str, str | None], paths: dict[str, Path], env_bin: Path | None = None
+) -> str:
+    """Same component spec, same code, same input values/contents and the same runtime (the project's venv, or
+    the environment's own venv with --build-envs) -> same key (Azure ML's reuse rule)."""
     spec = step.component._to_dict()
     # The snapshot's hash stands for the code and its additional_includes, however they are written; and what runs
     # decides reuse, not what it is called: an inline copy (the SDK twin's) is anonymous and still reuses.
@@ -557,6 +572,7 @@ def _cache_key(step: Step, snapshot: Path, values: dict[str, str | None], paths:
         "format": CACHE_FORMAT,
         "component": spec,
         "code": hash_path(snapshot),
+        **({"runtime": env_bin.parent.name} if env_bin is not None else {}),
         "inputs": {
             name: ({"content": hash_path(paths[name])} if name in paths else value)
             for name, value in sorted(values.items())
