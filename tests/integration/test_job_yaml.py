@@ -259,3 +259,35 @@ def test_build_envs_names_an_environment_that_cannot_be_built(jobs: Path, capsys
     assert "mlops-fixture-no-such-package" in err
     assert not (jobs / ".mlops" / "runs").exists() or not any((jobs / ".mlops" / "runs").iterdir())  # nothing ran
     assert [p.name for p in (jobs / ".mlops" / "envs").iterdir()] == ["uv-cache"]  # no half-built venv
+
+
+def test_a_sweep_job_runs_its_trials_and_keeps_the_best(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "sweep-job.yml", "--set", "limits.max_total_trials=2"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(next((jobs / ".mlops" / "runs").glob("*/sweep_job/sweep.json")).read_text())
+    trials = {t["trial"]: t for t in summary["trials"]}
+    assert sorted(trials) == [1, 2] and all(t["status"] == "completed" for t in trials.values())
+    for trial in trials.values():  # the trial logged score = lr * depth with the sampled values
+        assert trial["metric"] == pytest.approx(trial["params"]["lr"] * trial["params"]["depth"])
+        assert 0.01 <= trial["params"]["lr"] <= 0.1 and trial["params"]["depth"] in (2, 4, 8)
+    best = max(trials.values(), key=lambda t: t["metric"])
+    assert summary["best_trial"] == best["trial"]
+    params = (output_of(out, "model") / "params.txt").read_text()
+    assert params == f"lr={best['params']['lr']} depth={best['params']['depth']}\n"  # the best trial's output
+    client = MlflowClient(tracking_uri=f"sqlite:///{jobs / '.mlops' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("fixture-jobs")
+    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    sweep_run = runs["sweep-trial"]
+    assert sweep_run.data.tags["best_child_run_id"] == best["mlflow_run_id"]
+    assert sweep_run.data.metrics["score"] == pytest.approx(best["metric"])
+    trial_runs = [r for name, r in runs.items() if name.startswith("sweep_job_trial_")]
+    assert len(trial_runs) == 2 and {r.data.tags["mlflow.parentRunId"] for r in trial_runs} == {sweep_run.info.run_id}
+    assert {float(r.data.params["lr"]) for r in trial_runs} == {t["params"]["lr"] for t in trials.values()}
+
+
+def test_a_grid_sweep_step_feeds_its_best_trial_to_the_next_step(jobs: Path, capsys) -> None:
+    assert main(["job", "run", "pipeline-sweep-step.yml"]) == 0
+    out = capsys.readouterr().out
+    assert "tune                   sweeping: 2 trial(s), 2 at a time" in out  # the grid has two points; limit 4
+    assert "best trial 2 {'depth': 6}" in out  # 0.05 * 6 beats 0.05 * 2
+    assert (output_of(out, "counted") / "count.txt").read_text() == "best=1\n"

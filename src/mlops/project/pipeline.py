@@ -23,6 +23,7 @@ from mlops.project.layout import Layout
 from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
+from mlops.project.sweep import Sweep
 
 BINDING = re.compile(
     r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
@@ -67,6 +68,7 @@ class Step:
     distribution: Distribution | None = None  # `distribution` + `resources.instance_count`: several processes
     parallel: Parallel | None = None  # a `type: parallel` step: its entry script runs on mini batches of files
     environment_variables: dict[str, str] = field(default_factory=dict)  # the step's (or command job's) own
+    sweep: Sweep | None = None  # a sweep: trials of the component with sampled values for some inputs
 
     @property
     def upstream(self) -> set[str]:
@@ -122,23 +124,25 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     kind = str(raw.get("type", "")).lower()
     if kind == "command":
         return _load_command_job(path, raw, overrides)
+    if kind == "sweep":
+        return _load_sweep_job(path, raw, overrides)
     if kind != "pipeline":
         raise MlopsError(
-            f"{path}: type: {raw.get('type')!r}; the local target runs command and pipeline jobs "
+            f"{path}: type: {raw.get('type')!r}; the local target runs command, pipeline and sweep jobs "
             "(submit other job types with --target azure)"
         )
     raw_jobs = raw.get("jobs") or {}
     for name, spec in raw_jobs.items():
         _check_step_type(path, name, spec)
-        inline = (spec or {}).get("component")
+        inline = (spec or {}).get(_component_key(spec))
         if isinstance(inline, dict):
             _check_code(path, f"{path}: jobs.{name}.component.", inline)
             _check_code(path, f"{path}: jobs.{name}.component.task.", inline.get("task"))
     # Checked before the SDK loads the job: its message for a missing component file is a page long.
     component_files = {
-        name: resolve_component_reference(path, name, (spec or {}).get("component"))
+        name: resolve_component_reference(path, name, (spec or {}).get(_component_key(spec)))
         for name, spec in raw_jobs.items()
-        if not isinstance((spec or {}).get("component"), dict)  # inline: the pipeline file itself
+        if not isinstance((spec or {}).get(_component_key(spec)), dict)  # inline: the pipeline file itself
     }
     override_entries = parse_overrides(overrides or [])
     _check_override_targets(path, raw, component_files, override_entries)
@@ -178,9 +182,10 @@ def _parse_steps(
     nested: dict[str, tuple[Step, dict[str, tuple[str, str]]]] = {}
     for step_name, step_dict in dict_jobs.items():
         raw_step = raw_jobs.get(step_name) or {}
-        raw_component = raw_step.get("component")
+        raw_component = raw_step.get(_component_key(raw_step))
         if isinstance(raw_component, dict):
-            component, component_file, where = nodes[step_name].component, path, "an inline component"
+            node_component = nodes[step_name].trial if raw_step.get("type") == "sweep" else nodes[step_name].component
+            component, component_file, where = node_component, path, "an inline component"
             document = raw_component
         else:
             component_file = component_files[step_name]
@@ -217,7 +222,16 @@ def _parse_steps(
             steps |= _inline_pipeline_step(step, component, inner)
             continue
         step.environment_variables = _variables(nodes[step_name])
-        if str(raw_step.get("type", "command")).lower() == "parallel":
+        if str(raw_step.get("type", "command")).lower() == "sweep":
+            step.sweep = Sweep.of(nodes[step_name], f"{path}: {prefix}jobs.{step_name}.")
+            for parameter in step.sweep.parameters:
+                if parameter.name not in (component.inputs or {}):
+                    problems.append(
+                        f"{prefix}jobs.{step_name}.search_space.{parameter.name}: component '{component.name}' "
+                        f"has no input '{parameter.name}'"
+                    )
+                step.inputs[parameter.name] = Literal(parameter.value(0.0))  # sampled per trial; checked here
+        elif str(raw_step.get("type", "command")).lower() == "parallel":
             written = raw_step.get("mini_batch_size", document.get("mini_batch_size"))
             step.parallel = Parallel.of(nodes[step_name], component, f"{path}: {prefix}jobs.{step_name}.", written)
         else:
@@ -252,9 +266,9 @@ def _load_pipeline_component(
         _check_step_type(file, name, spec)
         _check_code(file, f"{file}: jobs.{name}.component.", (spec or {}).get("component"))
     files = {
-        name: resolve_component_reference(file, name, (spec or {}).get("component"))
+        name: resolve_component_reference(file, name, (spec or {}).get(_component_key(spec)))
         for name, spec in raw_jobs.items()
-        if not isinstance((spec or {}).get("component"), dict)
+        if not isinstance((spec or {}).get(_component_key(spec)), dict)
     }
     as_dict = component._to_dict()
     inner = _parse_steps(file, raw_jobs, as_dict.get("jobs") or {}, component.jobs, files, problems, inner_prefix)
@@ -312,7 +326,7 @@ AZURE_ONLY_STEPS = {
     "automl": "AutoML runs on Azure ML (the local AutoML of the experimentation issue is a separate step type)",
     "flow": "a prompt flow runs as a parallel step on Azure ML",
 }
-LOCAL_STEPS = {"command", "pipeline", "parallel"}
+LOCAL_STEPS = {"command", "pipeline", "parallel", "sweep"}
 
 
 def _check_code(yaml_file: Path, where: str, document: Any) -> None:
@@ -324,6 +338,68 @@ def _check_code(yaml_file: Path, where: str, document: Any) -> None:
         raise MlopsError(f"{where}code: {code}: azure-ai-ml does not take a file: prefix on code; write {code[5:]}")
     if not (yaml_file.parent / code).exists():
         raise MlopsError(f"{where}code: {code} not found (relative to {yaml_file.parent})")
+
+
+def _component_key(spec: Any) -> str:
+    """Where a step names its component: `trial` for a sweep step, `component` for the others."""
+    return "trial" if isinstance(spec, dict) and str(spec.get("type", "")).lower() == "sweep" else "component"
+
+
+def _load_sweep_job(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:
+    """A standalone sweep job as one sweep step: its inline `trial` becomes a command component whose inputs are
+    the job's inputs and the search space's parameters (`${{search_space.x}}` read as `${{inputs.x}}`)."""
+    from azure.ai.ml import Input, Output
+    from azure.ai.ml.entities import CommandComponent
+
+    trial = raw.get("trial")
+    if not isinstance(trial, dict):
+        raise MlopsError(f"{path}: trial: a sweep job's trial is written inline (command, code, environment)")
+    _check_code(path, f"{path}: trial.", trial)
+    job = loaders.load_job(path, parse_overrides(overrides or []))
+    problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
+    sweep = Sweep.of(job, f"{path}: ")
+    inputs: dict[str, Literal | DataInput] = {}
+    declared: dict[str, Any] = {}
+    for name, value in (raw.get("inputs") or {}).items():
+        if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
+            inputs[name] = DataInput(str(value["type"]), _data_path(job.inputs[name]))
+            declared[name] = Input(type=str(value["type"]))
+        else:
+            inputs[name] = Literal(value)
+            declared[name] = Input(type=_parameter_type(value))
+    for parameter in sweep.parameters:
+        declared[parameter.name] = Input(type=_parameter_type(parameter.value(0.0)))
+    outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
+    command = re.sub(r"\$\{\{\s*search_space\.(\w+)\s*\}\}", r"${{inputs.\1}}", str(job.trial.command))
+    component = CommandComponent(
+        name=re.sub(r"\W+", "_", path.stem).lower(),
+        command=command,
+        code=job.trial.code,
+        environment=job.trial.environment,
+        environment_variables=job.trial.environment_variables,
+        inputs=declared,
+        outputs={name: Output(type=kind) for name, kind in outputs.items()},
+        base_path=str(path.parent),
+    )
+    name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "sweep"
+    step = Step(name, component, path, environment=trial.get("environment"))
+    step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
+    step.inputs |= {p.name: Literal(p.value(0.0)) for p in sweep.parameters}
+    step.outputs_to_parent = {output_name: output_name for output_name in outputs}
+    step.environment_variables = {str(k): str(v) for k, v in (job.trial.environment_variables or {}).items()}
+    step.sweep = sweep
+    steps = {name: step}
+    problems += check_bindings(inputs, outputs, steps)
+    problems += check_parameters(inputs, steps)
+    return Pipeline(path, job, inputs, outputs, steps, problems, kind="sweep")
+
+
+def _parameter_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return "number" if isinstance(value, float) else "string"
 
 
 def _variables(node: Any) -> dict[str, str]:

@@ -87,7 +87,7 @@ def validate_file(root: Path, file: Path, catalog: LocalCatalog) -> list[Problem
     kind = (azureml.schema_name(document) or "").lower()
     if not kind:
         return [Problem(file, "$schema", "missing; name the Azure ML schema so the right loader reads this file")]
-    if kind in ("pipelinejob", "commandjob"):  # loaded as `mlops job run` loads them (load_pipeline)
+    if kind in ("pipelinejob", "commandjob", "sweepjob"):  # loaded as `mlops job run` loads them (load_pipeline)
         return _check_pipeline(root, file, document, None, catalog)
     try:
         entity = azureml.load_entity(file)

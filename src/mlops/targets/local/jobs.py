@@ -53,6 +53,7 @@ from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
+from mlops.project.sweep import Sweep
 from mlops.targets.local import envs, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
@@ -198,7 +199,9 @@ def submit(
         for name, value in parent_values.items():
             client.log_param(run_id, name, str(value)[:6000])
         count = len(pipeline.steps)
-        shape = f"{count} step{'s' if count != 1 else ''}" if pipeline.kind == "pipeline" else "one command"
+        shape = {"pipeline": f"{count} step{'s' if count != 1 else ''}", "sweep": "trials of one command"}.get(
+            pipeline.kind, "one command"
+        )
         echo(f"{pipeline.kind} job {pipeline.name}: {shape}, local target, run {run_id}")
         for index, step in enumerate(pipeline.steps.values(), start=1):
             label = f"[{index}/{len(pipeline.steps)}] {step.name}"
@@ -359,6 +362,8 @@ class _RunContext:
         values, paths = self._resolve_step_inputs(step, results)
         snapshot = step_dir / "code"
         build_snapshot(step.component, step.component_file, snapshot)
+        if step.sweep is not None:  # trials read the registry or time: a sweep is never reused
+            return self._run_sweep(step, step.sweep, values, snapshot, step_dir, label)
         key = _cache_key(step, snapshot, values, paths, self.env_bins.get(step.name))
         deterministic = step.component.is_deterministic is not False
         entry = self.state.cache / key
@@ -425,7 +430,7 @@ class _RunContext:
     def _step_run(self, step: Step, extra_tags: dict[str, str] | None = None) -> str:
         """The MLflow run the step logs to: a child of the pipeline run, or, for a command job (one run on Azure
         too), the job's own run."""
-        if self.pipeline.kind == "command":
+        if self.pipeline.kind in ("command", "sweep"):
             self.client.set_tag(self.run_id, "mlops.step", step.name)
             for key, value in (extra_tags or {}).items():
                 self.client.set_tag(self.run_id, key, value)
@@ -438,6 +443,133 @@ class _RunContext:
     def _end_step_run(self, run_id: str, status: str) -> None:
         if run_id != self.run_id:  # a command job's run ends with the job
             self.client.set_terminated(run_id, status)
+
+    def _run_sweep(
+        self, step: Step, sweep: Sweep, values: dict[str, str | None], snapshot: Path, step_dir: Path, label: str
+    ) -> StepResult:
+        """Run the sweep's trials (see `mlops.project.sweep`), at most max_concurrent_trials at a time, each a child
+        run of the sweep's run with its own folder; the best trial by the objective gives the step its outputs."""
+        sweep_run = self._step_run(step)
+        assert self.current is not None
+        self.current.mlflow_run_id, self.current.log = sweep_run, step_dir / "user_logs" / "sweep.txt"
+        self.current.log.parent.mkdir(parents=True, exist_ok=True)
+        planned = list(enumerate(sweep.trials(), start=1))
+        self.echo(f"{label:<28} sweeping: {len(planned)} trial(s), {sweep.max_concurrent_trials} at a time …")
+        started = time.monotonic()
+        trials: list[dict[str, Any]] = []
+        running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]] = {}
+        try:
+            while planned or running:
+                out_of_time = sweep.timeout is not None and time.monotonic() - started > sweep.timeout
+                while planned and len(running) < sweep.max_concurrent_trials and not out_of_time:
+                    number, params = planned.pop(0)
+                    trial = self._start_trial(step, sweep_run, number, params, values, snapshot, step_dir)
+                    running[number] = (trial.pop("process"), time.monotonic(), trial)
+                if out_of_time:
+                    planned.clear()
+                for number, (process, since, trial) in list(running.items()):
+                    late = sweep.trial_timeout is not None and time.monotonic() - since > sweep.trial_timeout
+                    if out_of_time or late:
+                        stop_group(process, STOP_GRACE_S)
+                        trial["status"] = "timed out"
+                    elif exited(process):
+                        trial["exit_code"] = end_group(process)
+                        trial["status"] = "completed" if trial["exit_code"] == 0 else "failed"
+                    else:
+                        continue
+                    del running[number]
+                    trials.append(self._finish_trial(trial, sweep))
+                time.sleep(0.05)
+        finally:
+            for process, _, trial in running.values():  # a signal or an engine error: no trial goes on
+                stop_group(process, STOP_GRACE_S)
+                self.client.set_terminated(trial["mlflow_run_id"], "KILLED")
+        return self._sweep_result(step, sweep, sweep_run, trials, step_dir, time.monotonic() - started, label)
+
+    def _start_trial(
+        self,
+        step: Step,
+        sweep_run: str,
+        number: int,
+        params: dict[str, Any],
+        values: dict[str, str | None],
+        snapshot: Path,
+        step_dir: Path,
+    ) -> dict[str, Any]:
+        folder = step_dir / "trials" / f"{number:03d}"
+        shutil.copytree(snapshot, folder / "code")
+        outputs = _output_paths(step, folder / "outputs")
+        ports = step.component.inputs
+        sampled = {name: check_parameter(step.name, name, ports[name], value) for name, value in params.items()}
+        paths_text = {name: str(path) for name, path in outputs.items()}
+        command = command_text.render(step.component.command, {**values, **sampled}, paths_text)
+        (folder / "command.txt").write_text(command + "\n")
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"{step.name}_trial_{number}",
+            tags={**self._child_tags(step), "mlflow.parentRunId": sweep_run, "mlops.trial": str(number)},
+        )
+        for name, value in sampled.items():
+            self.client.log_param(run.info.run_id, name, value)
+        log = folder / "user_logs" / "std_log.txt"
+        log.parent.mkdir(parents=True)
+        env = self._environment(run.info.run_id, step.environment_variables)
+        with log.open("w", encoding="utf-8") as handle:
+            process = start_group(
+                ["/bin/bash", "-c", exec_prefixed(command)],
+                cwd=folder / "code",
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        return {"trial": number, "params": params, "mlflow_run_id": run.info.run_id, "outputs": outputs,
+                "log": log, "process": process}  # fmt: skip
+
+    def _finish_trial(self, trial: dict[str, Any], sweep: Sweep) -> dict[str, Any]:
+        status = {"completed": "FINISHED", "failed": "FAILED"}.get(trial["status"], "KILLED")
+        self.client.set_terminated(trial["mlflow_run_id"], status)
+        metric = self.client.get_run(trial["mlflow_run_id"]).data.metrics.get(sweep.primary_metric)
+        trial["metric"] = metric if trial["status"] == "completed" else None
+        shown = "no metric" if trial["metric"] is None else f"{sweep.primary_metric} {trial['metric']:.6g}"
+        self.echo(f"    trial {trial['trial']}: {trial['params']} -> {trial['status']}, {shown}")
+        return trial
+
+    def _sweep_result(
+        self,
+        step: Step,
+        sweep: Sweep,
+        sweep_run: str,
+        trials: list[dict[str, Any]],
+        step_dir: Path,
+        seconds: float,
+        label: str,
+    ) -> StepResult:
+        best = None
+        for trial in sorted(trials, key=lambda t: t["trial"]):
+            if trial["metric"] is not None and sweep.better(trial["metric"], best and best["metric"]):
+                best = trial
+        summary = {
+            "primary_metric": sweep.primary_metric,
+            "goal": sweep.goal,
+            "best_trial": best and best["trial"],
+            "trials": [
+                {k: (str(v) if isinstance(v, Path) else v) for k, v in t.items() if k != "outputs"}
+                for t in sorted(trials, key=lambda t: t["trial"])
+            ],
+        }
+        (step_dir / "sweep.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        log = step_dir / "user_logs" / "sweep.txt"
+        if best is None:
+            log.write_text(f"no trial logged {sweep.primary_metric}; the trials' logs: {step_dir / 'trials'}\n")
+            self._end_step_run(sweep_run, "FAILED")
+            self.echo(f"{label:<28} failed (no trial logged {sweep.primary_metric})")
+            return StepResult(step.name, "failed", seconds, {}, sweep_run, log, 1)
+        self.client.set_tag(sweep_run, "best_child_run_id", best["mlflow_run_id"])
+        self.client.log_metric(sweep_run, sweep.primary_metric, best["metric"])
+        log.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        self._end_step_run(sweep_run, "FINISHED")
+        self.echo(f"{label:<28} completed in {seconds:.1f}s: best trial {best['trial']} {best['params']}")
+        return StepResult(step.name, "completed", seconds, best["outputs"], sweep_run, log, 0)
 
     def _child_tags(self, step: Step) -> dict[str, str]:
         tags = {
