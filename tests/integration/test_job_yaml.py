@@ -291,3 +291,17 @@ def test_a_grid_sweep_step_feeds_its_best_trial_to_the_next_step(jobs: Path, cap
     assert "tune                   sweeping: 2 trial(s), 2 at a time" in out  # the grid has two points; limit 4
     assert "best trial 2 {'depth': 6}" in out  # 0.05 * 6 beats 0.05 * 2
     assert (output_of(out, "counted") / "count.txt").read_text() == "best=1\n"
+
+
+def test_a_bandit_policy_cancels_the_trial_that_falls_behind(jobs: Path, capsys) -> None:
+    """Two trials log accuracy once per epoch, one at 30% of the other's rate: from interval 2 on, bandit with
+    slack_factor 0.5 cancels it (0.3 x < x / 1.5); the other completes and is the best."""
+    assert main(["job", "run", "sweep-early-termination.yml"]) == 0
+    summary = json.loads(next((jobs / ".mlops" / "runs").glob("*/sweep_early_termination/sweep.json")).read_text())
+    trials = {t["params"]["quality"]: t for t in summary["trials"]}
+    assert trials[0.3]["status"] == "canceled" and trials[0.3]["canceled_at_interval"] >= 2
+    assert trials[1.0]["status"] == "completed" and trials[1.0]["metric"] == pytest.approx(1.0)
+    assert summary["best_trial"] == trials[1.0]["trial"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{jobs / '.mlops' / 'mlflow.db'}")
+    assert client.get_run(trials[0.3]["mlflow_run_id"]).info.status == "KILLED"
+    assert "canceled" in capsys.readouterr().out

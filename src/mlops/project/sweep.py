@@ -9,7 +9,8 @@ Sampling: `grid` (every combination of `choice` values, in order; other types re
 with an optional `seed` and `rule: random` (independent draws) or `rule: sobol` (a scrambled Sobol sequence, from
 scipy). Each trial's point is a vector of uniform numbers mapped through each parameter's inverse distribution,
 so both rules share one definition of the search space. Not run locally yet, and refused naming the field:
-`bayesian` sampling and `early_termination` (they need the trials' metric history).
+`bayesian` sampling. `early_termination` is Azure's (`mlops.project.early_termination`), applied to the running
+trials' metric histories.
 
 Objective: `primary_metric` (the name the trial logs with MLflow) and `goal` (maximize or minimize). Limits:
 `max_total_trials` (required by azure-ai-ml), `max_concurrent_trials` (default: all; locally at most the cores),
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops.errors import MlopsError
+from mlops.project.early_termination import Policy
 
 GOALS = ("maximize", "minimize")
 UNIFORMS = ("uniform", "quniform", "loguniform", "qloguniform")
@@ -72,15 +74,11 @@ class Sweep:
     max_concurrent_trials: int
     timeout: float | None = None
     trial_timeout: float | None = None
+    early_termination: Policy | None = None
 
     @classmethod
     def of(cls, entity: Any, where: str) -> Sweep:
         """From a loaded SweepJob or sweep step (`search_space`, `sampling_algorithm`, `objective`, `limits`)."""
-        if getattr(entity, "early_termination", None) is not None:
-            raise MlopsError(
-                f"{where}early_termination: not run on the local target yet (every trial runs to the end); remove "
-                "it for a local run, or submit with --target azure"
-            )
         parameters = tuple(_parameter(name, space, where) for name, space in (entity.search_space or {}).items())
         if not parameters:
             raise MlopsError(f"{where}search_space: a sweep needs at least one parameter")
@@ -94,6 +92,7 @@ class Sweep:
         if sampling == "grid" and any(p.kind != "choice" for p in parameters):
             odd = next(p for p in parameters if p.kind != "choice")
             raise MlopsError(f"{where}search_space.{odd.name}: grid sampling takes choice parameters only")
+        policy = getattr(entity, "early_termination", None)
         objective, limits = entity.objective, entity.limits
         goal = str(getattr(objective, "goal", "") or "").lower()
         if goal not in GOALS or not getattr(objective, "primary_metric", None):
@@ -113,6 +112,7 @@ class Sweep:
             max(1, min(int(concurrent), total, os.cpu_count() or 1)),
             _seconds(getattr(limits, "timeout", None)),
             _seconds(getattr(limits, "trial_timeout", None)),
+            Policy.of(policy, where) if policy is not None else None,
         )
 
     def trials(self) -> list[dict[str, Any]]:

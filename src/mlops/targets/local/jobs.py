@@ -63,6 +63,7 @@ CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
+POLICY_CHECK_S = 0.5  # how often a sweep reads its running trials' metrics for the early-termination policy
 # Words that make a command more than one simple command when they come first.
 SHELL_KEYWORDS = frozenset(
     {"!", "{", "[[", "((", "case", "coproc", "exec", "for", "function", "if", "select", "time", "until", "while"}
@@ -458,8 +459,13 @@ class _RunContext:
         started = time.monotonic()
         trials: list[dict[str, Any]] = []
         running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]] = {}
+        histories: dict[int, list[float]] = {}  # every trial's primary metric, for the early-termination policy
+        checked = 0.0
         try:
             while planned or running:
+                if sweep.early_termination is not None and time.monotonic() - checked >= POLICY_CHECK_S:
+                    checked = time.monotonic()
+                    self._apply_policy(sweep, running, histories)
                 out_of_time = sweep.timeout is not None and time.monotonic() - started > sweep.timeout
                 while planned and len(running) < sweep.max_concurrent_trials and not out_of_time:
                     number, params = planned.pop(0)
@@ -469,7 +475,9 @@ class _RunContext:
                     planned.clear()
                 for number, (process, since, trial) in list(running.items()):
                     late = sweep.trial_timeout is not None and time.monotonic() - since > sweep.trial_timeout
-                    if out_of_time or late:
+                    if trial.get("status") == "canceled":
+                        stop_group(process, STOP_GRACE_S)
+                    elif out_of_time or late:
                         stop_group(process, STOP_GRACE_S)
                         trial["status"] = "timed out"
                     elif exited(process):
@@ -525,11 +533,25 @@ class _RunContext:
         return {"trial": number, "params": params, "mlflow_run_id": run.info.run_id, "outputs": outputs,
                 "log": log, "process": process}  # fmt: skip
 
+    def _apply_policy(
+        self, sweep: Sweep, running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]], histories: dict
+    ) -> None:
+        """Read the running trials' metric histories and mark those the early-termination policy cancels."""
+        assert sweep.early_termination is not None
+        for number, (_, _, trial) in running.items():
+            history = self.client.get_metric_history(trial["mlflow_run_id"], sweep.primary_metric)
+            histories[number] = [m.value for m in sorted(history, key=lambda m: (m.step, m.timestamp))]
+        for number, (_, _, trial) in running.items():
+            if trial.get("status") is None and sweep.early_termination.cancels(number, histories, sweep.goal):
+                trial["status"] = "canceled"
+                trial["canceled_at_interval"] = len(histories[number])
+
     def _finish_trial(self, trial: dict[str, Any], sweep: Sweep) -> dict[str, Any]:
         status = {"completed": "FINISHED", "failed": "FAILED"}.get(trial["status"], "KILLED")
         self.client.set_terminated(trial["mlflow_run_id"], status)
         metric = self.client.get_run(trial["mlflow_run_id"]).data.metrics.get(sweep.primary_metric)
-        trial["metric"] = metric if trial["status"] == "completed" else None
+        # a trial the policy canceled keeps what it logged (Azure's canceled trials stay eligible)
+        trial["metric"] = metric if trial["status"] in ("completed", "canceled") else None
         shown = "no metric" if trial["metric"] is None else f"{sweep.primary_metric} {trial['metric']:.6g}"
         self.echo(f"    trial {trial['trial']}: {trial['params']} -> {trial['status']}, {shown}")
         return trial
