@@ -71,7 +71,14 @@ def test_inverse_distributions() -> None:
     ("space", "sampling", "extra", "message"),
     [
         ({"u": Uniform(min_value=0, max_value=1)}, "grid", {}, r"x\.search_space\.u: grid sampling takes choice"),
-        ({"u": Uniform(min_value=0, max_value=1)}, "bayesian", {}, r"x\.sampling_algorithm: bayesian is not run"),
+        ({"n": Normal(mu=0, sigma=1)}, "bayesian", {}, r"x\.search_space\.n: bayesian sampling takes choice, unif"),
+        (
+            {"u": Uniform(min_value=0, max_value=1)},
+            "bayesian",
+            {"early_termination": SimpleNamespace(type="bandit", slack_factor=0.1)},
+            r"x\.early_termination: bayesian sampling takes no early termination",
+        ),
+        ({"u": Uniform(min_value=0, max_value=1)}, "hyperband", {}, r"x\.sampling_algorithm: hyperband; expected"),
         ({}, "random", {}, r"x\.search_space: a sweep needs at least one parameter"),
         ({"u": Uniform(min_value=0, max_value=1)}, "random", {"early_termination": object()}, r"early_termination"),
     ],
@@ -79,3 +86,25 @@ def test_inverse_distributions() -> None:
 def test_what_the_local_target_does_not_run_is_refused_naming_the_field(space, sampling, extra, message) -> None:
     with pytest.raises(MlopsError, match=message):
         sweep(space, sampling, **extra)
+
+
+def test_bayesian_proposes_each_trial_after_hearing_the_last() -> None:
+    """Optuna's TPE behind ask/tell: values within the space, quniform rounded, failed trials told as failures."""
+    space = {"lr": Uniform(min_value=0.01, max_value=0.1), "units": QUniform(min_value=8, max_value=64, q=8)}
+    space["kind"] = Choice(values=["a", "b"])
+    plan = sweep(space, "bayesian", total=5)
+    sampler = plan.sampler()
+    seen = []
+    while sampler.has_next():
+        number, params = sampler.ask()
+        seen.append(number)
+        assert 0.01 <= params["lr"] <= 0.1 and params["units"] % 8 == 0 and params["kind"] in ("a", "b")
+        sampler.tell(number, None if number == 2 else params["lr"])
+    assert seen == [1, 2, 3, 4, 5]
+    states = [t.state.name for t in sampler.study.trials]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE", "COMPLETE"]
+
+
+def test_random_and_grid_list_their_trials_up_front() -> None:
+    sampler = sweep({"a": Choice(values=[1, 2])}, "grid").sampler()
+    assert [sampler.ask() for _ in range(2)] == [(1, {"a": 1}), (2, {"a": 2})] and not sampler.has_next()

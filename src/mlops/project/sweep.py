@@ -8,9 +8,9 @@ Search space, as Azure ML defines it: `choice(values)`, `randint(upper)` (0 <= n
 Sampling: `grid` (every combination of `choice` values, in order; other types refused, as on Azure) and `random`
 with an optional `seed` and `rule: random` (independent draws) or `rule: sobol` (a scrambled Sobol sequence, from
 scipy). Each trial's point is a vector of uniform numbers mapped through each parameter's inverse distribution,
-so both rules share one definition of the search space. Not run locally yet, and refused naming the field:
-`bayesian` sampling. `early_termination` is Azure's (`mlops.project.early_termination`), applied to the running
-trials' metric histories.
+so both rules share one definition of the search space. `bayesian`: Optuna's TPE, on `choice`, `uniform` and
+`quniform` only and without early termination, as on Azure; each trial is proposed from the results told so far.
+`early_termination` is Azure's (`mlops.project.early_termination`), applied to the running trials' histories.
 
 Objective: `primary_metric` (the name the trial logs with MLflow) and `goal` (maximize or minimize). Limits:
 `max_total_trials` (required by azure-ai-ml), `max_concurrent_trials` (default: all; locally at most the cores),
@@ -31,6 +31,7 @@ from mlops.project.early_termination import Policy
 
 GOALS = ("maximize", "minimize")
 UNIFORMS = ("uniform", "quniform", "loguniform", "qloguniform")
+BAYESIAN_KINDS = ("choice", "uniform", "quniform")  # what Azure's bayesian sampling takes
 NORMALS = ("normal", "qnormal", "lognormal", "qlognormal")
 
 
@@ -79,20 +80,24 @@ class Sweep:
     @classmethod
     def of(cls, entity: Any, where: str) -> Sweep:
         """From a loaded SweepJob or sweep step (`search_space`, `sampling_algorithm`, `objective`, `limits`)."""
+        policy = getattr(entity, "early_termination", None)
         parameters = tuple(_parameter(name, space, where) for name, space in (entity.search_space or {}).items())
         if not parameters:
             raise MlopsError(f"{where}search_space: a sweep needs at least one parameter")
         algorithm = entity.sampling_algorithm
         sampling = str(getattr(algorithm, "type", algorithm) or "random").lower()
-        if sampling not in ("random", "grid"):
-            raise MlopsError(
-                f"{where}sampling_algorithm: {sampling} is not run on the local target yet (random and grid are); "
-                "submit with --target azure"
-            )
+        if sampling not in ("random", "grid", "bayesian"):
+            raise MlopsError(f"{where}sampling_algorithm: {sampling}; expected random, grid or bayesian")
+        if sampling == "bayesian":
+            if policy is not None:
+                raise MlopsError(f"{where}early_termination: bayesian sampling takes no early termination (Azure)")
+            odd = next((p for p in parameters if p.kind not in BAYESIAN_KINDS), None)
+            if odd is not None:
+                kinds = ", ".join(BAYESIAN_KINDS)
+                raise MlopsError(f"{where}search_space.{odd.name}: bayesian sampling takes {kinds}, not {odd.kind}")
         if sampling == "grid" and any(p.kind != "choice" for p in parameters):
             odd = next(p for p in parameters if p.kind != "choice")
             raise MlopsError(f"{where}search_space.{odd.name}: grid sampling takes choice parameters only")
-        policy = getattr(entity, "early_termination", None)
         objective, limits = entity.objective, entity.limits
         goal = str(getattr(objective, "goal", "") or "").lower()
         if goal not in GOALS or not getattr(objective, "primary_metric", None):
@@ -115,8 +120,13 @@ class Sweep:
             Policy.of(policy, where) if policy is not None else None,
         )
 
+    def sampler(self) -> Sampler:
+        """What proposes the trials: the whole list up front (random, grid), or Optuna's TPE (bayesian), which
+        proposes each trial from the results told so far."""
+        return Bayesian(self) if self.sampling == "bayesian" else Listed(self.trials())
+
     def trials(self) -> list[dict[str, Any]]:
-        """The parameter values of every trial, in order (at most max_total_trials)."""
+        """The parameter values of every trial, in order (at most max_total_trials), for random and grid."""
         points = itertools.islice(self._points(), self.max_total_trials)
         return [dict(point) for point in points]
 
@@ -168,3 +178,68 @@ def _parameter(name: str, space: Any, where: str) -> Parameter:
 
 def _seconds(value: Any) -> float | None:
     return float(value) if value else None
+
+
+class Sampler:
+    """Proposes trials (`ask`) and hears their results (`tell`)."""
+
+    def has_next(self) -> bool:
+        raise NotImplementedError
+
+    def ask(self) -> tuple[int, dict[str, Any]]:
+        raise NotImplementedError
+
+    def tell(self, number: int, value: float | None) -> None:
+        """The trial's primary metric; None when it failed or logged none."""
+
+
+class Listed(Sampler):
+    def __init__(self, trials: list[dict[str, Any]]):
+        self.pending = list(enumerate(trials, start=1))
+
+    def has_next(self) -> bool:
+        return bool(self.pending)
+
+    def ask(self) -> tuple[int, dict[str, Any]]:
+        return self.pending.pop(0)
+
+
+class Bayesian(Sampler):
+    def __init__(self, sweep: Sweep):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.sweep = sweep
+        self.study = optuna.create_study(
+            direction="maximize" if sweep.goal == "maximize" else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=sweep.seed),
+        )
+        self.asked: dict[int, Any] = {}
+
+    def has_next(self) -> bool:
+        return len(self.asked) < self.sweep.max_total_trials
+
+    def ask(self) -> tuple[int, dict[str, Any]]:
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+        space = {
+            p.name: CategoricalDistribution(p.args[0]) if p.kind == "choice" else FloatDistribution(*p.args[:2])
+            for p in self.sweep.parameters
+        }
+        trial = self.study.ask(space)
+        number = len(self.asked) + 1
+        self.asked[number] = trial
+        values = {}
+        for p in self.sweep.parameters:
+            value = trial.params[p.name]
+            values[p.name] = round(value / p.args[2]) * p.args[2] if p.kind == "quniform" else value
+        return number, values
+
+    def tell(self, number: int, value: float | None) -> None:
+        from optuna.trial import TrialState
+
+        trial = self.asked[number]
+        if value is None or not math.isfinite(value):
+            self.study.tell(trial, state=TrialState.FAIL)
+        else:
+            self.study.tell(trial, value)

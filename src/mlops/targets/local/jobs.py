@@ -53,7 +53,7 @@ from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
-from mlops.project.sweep import Sweep
+from mlops.project.sweep import Listed, Sweep
 from mlops.targets.local import envs, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
@@ -454,25 +454,26 @@ class _RunContext:
         assert self.current is not None
         self.current.mlflow_run_id, self.current.log = sweep_run, step_dir / "user_logs" / "sweep.txt"
         self.current.log.parent.mkdir(parents=True, exist_ok=True)
-        planned = list(enumerate(sweep.trials(), start=1))
-        self.echo(f"{label:<28} sweeping: {len(planned)} trial(s), {sweep.max_concurrent_trials} at a time …")
+        sampler = sweep.sampler()
+        count = len(sweep.trials()) if sweep.sampling != "bayesian" else sweep.max_total_trials
+        self.echo(f"{label:<28} sweeping: {count} trial(s), {sweep.max_concurrent_trials} at a time …")
         started = time.monotonic()
         trials: list[dict[str, Any]] = []
         running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]] = {}
         histories: dict[int, list[float]] = {}  # every trial's primary metric, for the early-termination policy
         checked = 0.0
         try:
-            while planned or running:
+            while sampler.has_next() or running:
                 if sweep.early_termination is not None and time.monotonic() - checked >= POLICY_CHECK_S:
                     checked = time.monotonic()
                     self._apply_policy(sweep, running, histories)
                 out_of_time = sweep.timeout is not None and time.monotonic() - started > sweep.timeout
-                while planned and len(running) < sweep.max_concurrent_trials and not out_of_time:
-                    number, params = planned.pop(0)
+                while sampler.has_next() and len(running) < sweep.max_concurrent_trials and not out_of_time:
+                    number, params = sampler.ask()
                     trial = self._start_trial(step, sweep_run, number, params, values, snapshot, step_dir)
                     running[number] = (trial.pop("process"), time.monotonic(), trial)
                 if out_of_time:
-                    planned.clear()
+                    sampler = Listed([])  # no more trials
                 for number, (process, since, trial) in list(running.items()):
                     late = sweep.trial_timeout is not None and time.monotonic() - since > sweep.trial_timeout
                     if trial.get("status") == "canceled":
@@ -487,6 +488,7 @@ class _RunContext:
                         continue
                     del running[number]
                     trials.append(self._finish_trial(trial, sweep))
+                    sampler.tell(number, trial["metric"])
                 time.sleep(0.05)
         finally:
             for process, _, trial in running.values():  # a signal or an engine error: no trial goes on
