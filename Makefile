@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/executor_overhead.py
 	$(BIN)/python benchmarks/serving_throughput.py
 	$(BIN)/python benchmarks/monitor_metrics.py
+	$(BIN)/python benchmarks/sweep_overhead.py
 
 clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 	rm -rf .mlops
