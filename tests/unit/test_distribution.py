@@ -24,7 +24,10 @@ def ports():
 
 
 def test_no_distribution_is_one_process() -> None:
-    assert Distribution.of(entity(2), "") is None
+    assert Distribution.of(entity(1), "") is None
+    assert Distribution.of(entity(None), "") is None
+    with pytest.raises(MlopsError, match=r"x\.resources\.instance_count: 2 without a distribution"):
+        Distribution.of(entity(2), "x.")
 
 
 def test_pytorch_ranks_nodes_and_local_ranks() -> None:

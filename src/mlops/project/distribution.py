@@ -58,6 +58,11 @@ class Distribution:
         resources = getattr(entity, "resources", None)
         instances = _count(getattr(resources, "instance_count", None), f"{where}resources.instance_count", 1)
         if distribution is None:
+            if instances > 1:  # Azure would start the command on every node; here there is one node
+                raise MlopsError(
+                    f"{where}resources.instance_count: {instances} without a distribution; the local target runs "
+                    "one node (add a distribution, or submit with --target azure)"
+                )
             return None
         kind = str(getattr(distribution, "type", "")).lower()
         if kind not in TYPES:
