@@ -78,7 +78,7 @@ def differences(
     version_of = installed or _installed_version
     here = python or ".".join(map(str, sys.version_info[:3]))
     found = []
-    if declared_env.python and not _same_release(declared_env.python, here):
+    if declared_env.python and not same_release(declared_env.python, here):
         found.append(f"python={declared_env.python} (venv has {here})")
     for line in declared_env.pip:
         if not line or line.startswith(("-", "#")) or "://" in line:
@@ -96,7 +96,8 @@ def differences(
     return found
 
 
-def _same_release(declared_python: str, actual: str) -> bool:
+def same_release(declared_python: str, actual: str) -> bool:
+    """`3.11` (or `3.11.7`) names the release `actual` (`3.11.7`) is."""
     wanted = declared_python.split(".")
     return actual.split(".")[: len(wanted)] == wanted
 

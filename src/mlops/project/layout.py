@@ -96,9 +96,8 @@ class Layout:
         state goes to `MLOPS_HOME` or `./.mlops` in the working directory (like MLflow's `./mlruns`)."""
         try:
             return cls.find(job_file.resolve().parent)
-        except MlopsError:
-            env = os.environ.get("MLOPS_HOME")
-            state = Path(env).resolve() if env else Path.cwd().resolve() / STATE_DIR_NAME
+        except MlopsError:  # `state` still prefers MLOPS_HOME; only the fallback moves to the working directory
+            state = None if os.environ.get("MLOPS_HOME") else Path.cwd().resolve() / STATE_DIR_NAME
             return cls(job_file.resolve().parent, state_root=state, in_project=False)
 
     @classmethod

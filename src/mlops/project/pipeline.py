@@ -358,18 +358,13 @@ def _load_sweep_job(path: Path, raw: dict[str, Any], overrides: list[str] | None
     job = loaders.load_job(path, parse_overrides(overrides or []))
     problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
     sweep = Sweep.of(job, f"{path}: ")
-    inputs: dict[str, Literal | DataInput] = {}
-    declared: dict[str, Any] = {}
-    for name, value in (raw.get("inputs") or {}).items():
-        if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
-            inputs[name] = DataInput(str(value["type"]), _data_path(job.inputs[name]))
-            declared[name] = Input(type=str(value["type"]))
-        else:
-            inputs[name] = Literal(value)
-            declared[name] = Input(type=_parameter_type(value))
+    inputs, outputs = _job_ports(raw, job)
+    declared: dict[str, Any] = {
+        name: Input(type=source.type if isinstance(source, DataInput) else _parameter_type(source.value))
+        for name, source in inputs.items()
+    }
     for parameter in sweep.parameters:
         declared[parameter.name] = Input(type=_parameter_type(parameter.value(0.0)))
-    outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
     command = re.sub(r"\$\{\{\s*search_space\.(\w+)\s*\}\}", r"${{inputs.\1}}", str(job.trial.command))
     component = CommandComponent(
         name=re.sub(r"\W+", "_", path.stem).lower(),
@@ -381,17 +376,49 @@ def _load_sweep_job(path: Path, raw: dict[str, Any], overrides: list[str] | None
         outputs={name: Output(type=kind) for name, kind in outputs.items()},
         base_path=str(path.parent),
     )
-    name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "sweep"
-    step = Step(name, component, path, environment=trial.get("environment"))
-    step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
-    step.inputs |= {p.name: Literal(p.value(0.0)) for p in sweep.parameters}
-    step.outputs_to_parent = {output_name: output_name for output_name in outputs}
-    step.environment_variables = {str(k): str(v) for k, v in (job.trial.environment_variables or {}).items()}
+    step = Step(_job_step_name(raw, path, "sweep"), component, path, environment=trial.get("environment"))
+    step.environment_variables = _variables(job.trial)
     step.sweep = sweep
-    steps = {name: step}
+    extra = {p.name: Literal(p.value(0.0)) for p in sweep.parameters}  # sampled per trial; checked here
+    return _one_step_job(path, job, "sweep", step, inputs, outputs, problems, extra)
+
+
+def _job_ports(raw: dict[str, Any], job: Any) -> tuple[dict[str, Literal | DataInput], dict[str, str]]:
+    """A standalone job's inputs (data, or literals with `--set` applied: read from the loaded job) and outputs
+    (an empty body is a uri_folder, as on Azure)."""
+    inputs: dict[str, Literal | DataInput] = {}
+    for name, value in (raw.get("inputs") or {}).items():
+        entity_input = job.inputs[name]
+        data = getattr(entity_input, "_data", None)
+        if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
+            inputs[name] = DataInput(str(value["type"]), _data_path(entity_input))
+        else:
+            inputs[name] = Literal(getattr(data, "default", data) if data is not None else value)
+    outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
+    return inputs, outputs
+
+
+def _job_step_name(raw: dict[str, Any], path: Path, fallback: str) -> str:
+    return re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or fallback
+
+
+def _one_step_job(
+    path: Path,
+    job: Any,
+    kind: str,
+    step: Step,
+    inputs: dict[str, Literal | DataInput],
+    outputs: dict[str, str],
+    problems: list[str],
+    extra_inputs: dict[str, Source] | None = None,
+) -> Pipeline:
+    """A standalone job as a pipeline of one step bound to the job's own inputs and outputs."""
+    step.inputs = {name: ParentInput(name) for name in inputs} | (extra_inputs or {})
+    step.outputs_to_parent = {name: name for name in outputs}
+    steps = {step.name: step}
     problems += check_bindings(inputs, outputs, steps)
     problems += check_parameters(inputs, steps)
-    return Pipeline(path, job, inputs, outputs, steps, problems, kind="sweep")
+    return Pipeline(path, job, inputs, outputs, steps, problems, kind=kind)
 
 
 def _parameter_type(value: Any) -> str:
@@ -429,26 +456,11 @@ def _load_command_job(path: Path, raw: dict[str, Any], overrides: list[str] | No
     _check_code(path, f"{path}: ", raw)
     job = loaders.load_job(path, parse_overrides(overrides or []))
     problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
-    component = job.component
-    inputs: dict[str, Literal | DataInput] = {}
-    for name, value in (raw.get("inputs") or {}).items():
-        entity_input = job.inputs[name]
-        data = getattr(entity_input, "_data", None)
-        if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
-            inputs[name] = DataInput(str(value["type"]), _data_path(entity_input))
-        else:
-            inputs[name] = Literal(getattr(data, "default", data) if data is not None else value)
-    outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
-    name = re.sub(r"\W+", "_", str(raw.get("name") or path.stem)).strip("_") or "command"
-    step = Step(name, component, path, environment=_environment_reference(raw))
+    inputs, outputs = _job_ports(raw, job)
+    step = Step(_job_step_name(raw, path, "command"), job.component, path, environment=_environment_reference(raw))
     step.distribution = Distribution.of(job, f"{path}: ")
     step.environment_variables = _variables(job)
-    step.inputs = {input_name: ParentInput(input_name) for input_name in inputs}
-    step.outputs_to_parent = {output_name: output_name for output_name in outputs}
-    steps = {name: step}
-    problems += check_bindings(inputs, outputs, steps)
-    problems += check_parameters(inputs, steps)
-    return Pipeline(path, job, inputs, outputs, steps, problems, kind="command")
+    return _one_step_job(path, job, "command", step, inputs, outputs, problems)
 
 
 def _check_override_targets(

@@ -24,7 +24,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mlops.errors import MlopsError
 from mlops.project.early_termination import Policy
@@ -180,22 +180,25 @@ def _seconds(value: Any) -> float | None:
     return float(value) if value else None
 
 
-class Sampler:
-    """Proposes trials (`ask`) and hears their results (`tell`)."""
+class Sampler(Protocol):
+    """Proposes trials (`ask`, while `has_next`; `total` of them at most) and hears their results (`tell`: the
+    trial's primary metric, None when it failed or logged none)."""
 
-    def has_next(self) -> bool:
-        raise NotImplementedError
+    total: int
 
-    def ask(self) -> tuple[int, dict[str, Any]]:
-        raise NotImplementedError
+    def has_next(self) -> bool: ...
 
-    def tell(self, number: int, value: float | None) -> None:
-        """The trial's primary metric; None when it failed or logged none."""
+    def ask(self) -> tuple[int, dict[str, Any]]: ...
+
+    def tell(self, number: int, value: float | None) -> None: ...
 
 
-class Listed(Sampler):
+class Listed:
+    """Trials listed up front (random, grid): results change nothing."""
+
     def __init__(self, trials: list[dict[str, Any]]):
         self.pending = list(enumerate(trials, start=1))
+        self.total = len(self.pending)
 
     def has_next(self) -> bool:
         return bool(self.pending)
@@ -203,13 +206,17 @@ class Listed(Sampler):
     def ask(self) -> tuple[int, dict[str, Any]]:
         return self.pending.pop(0)
 
+    def tell(self, number: int, value: float | None) -> None:
+        return None
 
-class Bayesian(Sampler):
+
+class Bayesian:
     def __init__(self, sweep: Sweep):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.sweep = sweep
+        self.total = sweep.max_total_trials
         self.study = optuna.create_study(
             direction="maximize" if sweep.goal == "maximize" else "minimize",
             sampler=optuna.samplers.TPESampler(seed=sweep.seed),

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from mlops.errors import MlopsError
-from mlops.project.environments import Declared
+from mlops.project.environments import Declared, same_release
 
 BUILD_TIMEOUT_S = 1800
 READY = ".mlops-env-ready"
@@ -43,7 +43,7 @@ def env_key(declared: Declared, python: str | None = None) -> str:
 def built_env(declared: Declared, cache: Path, echo=print) -> Path:
     """The bin folder of the venv for `declared` (building it first when it is not in `cache`)."""
     here = ".".join(map(str, sys.version_info[:3]))
-    if declared.python and here.split(".")[: len(declared.python.split("."))] != declared.python.split("."):
+    if declared.python and not same_release(declared.python, here):
         raise MlopsError(
             f"environment {declared.name} ({declared.conda_file}): python={declared.python}, and this machine's "
             f"Python is {here}; --build-envs builds on this Python (uv would have to download another)"

@@ -283,8 +283,6 @@ def submitted_document(job: Any, base: Path) -> dict[str, Any]:
             component["additional_includes"] = [
                 str((Path(node.base_path) / include).resolve()) for include in component["additional_includes"]
             ]
-    if str(document.get("type")) == "command":
-        _unprefix_local_paths(document.get("inputs") or {}, base)
     return document
 
 
@@ -455,8 +453,7 @@ class _RunContext:
         self.current.mlflow_run_id, self.current.log = sweep_run, step_dir / "user_logs" / "sweep.txt"
         self.current.log.parent.mkdir(parents=True, exist_ok=True)
         sampler = sweep.sampler()
-        count = len(sweep.trials()) if sweep.sampling != "bayesian" else sweep.max_total_trials
-        self.echo(f"{label:<28} sweeping: {count} trial(s), {sweep.max_concurrent_trials} at a time …")
+        self.echo(f"{label:<28} sweeping: {sampler.total} trial(s), {sweep.max_concurrent_trials} at a time …")
         started = time.monotonic()
         trials: list[dict[str, Any]] = []
         running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]] = {}
