@@ -13,18 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from tabular_common.errors import DataError
+from tabular_common.features import build_preprocessor
 
 # Types skops must trust to load these pipelines: numpy dtypes (kept by the imputers and the encoder) and the
 # tree structure of the forest and boosting models. Both are plain data, not code.
@@ -128,18 +126,5 @@ def _same(value: Any) -> Any:
 
 
 def build_pipeline(numeric: Sequence[str], categorical: Sequence[str], estimator: Any) -> Pipeline:
-    """Impute + scale numeric columns, impute + one-hot encode categorical columns, then the estimator."""
-    transformers = []
-    if numeric:
-        numeric_steps = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-        transformers.append(("numeric", numeric_steps, list(numeric)))
-    if categorical:
-        categorical_steps = Pipeline(
-            [
-                ("impute", SimpleImputer(strategy="most_frequent")),
-                ("encode", OneHotEncoder(handle_unknown="ignore")),
-            ]
-        )
-        transformers.append(("categorical", categorical_steps, list(categorical)))
-    preprocess = ColumnTransformer(transformers, remainder="drop")
-    return Pipeline([("preprocess", preprocess), ("model", estimator)])
+    """The template's preprocessing (tabular_common.features), then the estimator."""
+    return Pipeline([("preprocess", build_preprocessor(numeric, categorical)), ("model", estimator)])

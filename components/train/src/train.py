@@ -25,6 +25,7 @@ from tabular_common.schema import TASKS, ColumnSpec, describe_columns, resolve_p
 # Written to the model's requirements.txt / conda.yaml instead of MLflow's inference, which loads the model in a
 # subprocess (seconds per save) and also picks up whatever else the interpreter has imported.
 MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
+LOGGING = ("explicit", "autolog")
 
 
 def build_parser() -> ArgumentParser:
@@ -39,6 +40,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--estimator", required=True, choices=list(ESTIMATORS))
     for parameter in HYPERPARAMETERS:
         parser.add_argument(f"--{parameter.name}", type=parameter.type, required=not parameter.optional)
+    parser.add_argument("--validation_size", type=float, required=True, help="share held out; 0 = none")
+    parser.add_argument("--mlflow_logging", required=True, choices=LOGGING)
     parser.add_argument("--model_output", required=True, help="output folder (mlflow_model)")
     return parser
 
@@ -100,22 +103,53 @@ def save_model(pipeline: Any, features: pd.DataFrame, folder: Path, meta: dict[s
     )
 
 
+def hold_out(
+    features: pd.DataFrame, target: pd.Series, share: float, task: str, seed: int
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None, pd.Series | None]:
+    """(fit features, fit target, validation features, validation target): `share` of the rows held out,
+    stratified by class for classification; share 0 holds out nothing."""
+    if not 0.0 <= share <= 0.5:
+        raise DataError(f"validation_size: {share} is out of range; expected a share between 0 and 0.5")
+    if share == 0.0:
+        return features, target, None, None
+    from sklearn.model_selection import train_test_split
+
+    held = max(1, round(len(target) * share))
+    if task == "classification" and (held < target.nunique() or target.value_counts().min() < 2):
+        raise DataError(
+            f"validation_size: {share} of {len(target)} rows cannot hold out every class "
+            f"({target.nunique()} classes, the rarest with {target.value_counts().min()} rows)"
+        )
+    stratify = target if task == "classification" else None
+    x_fit, x_val, y_fit, y_val = train_test_split(
+        features, target, test_size=held, random_state=seed, stratify=stratify
+    )
+    return x_fit, y_fit, x_val, y_val
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     spec = ColumnSpec.from_inputs(args.target_column, args.numeric_features, args.categorical_features, args.task)
     estimator, used = build_estimator(args.estimator, args.task, hyperparameters_from(args))
     features, target = training_frame(args.train_data, spec)
+    x_fit, y_fit, x_val, y_val = hold_out(features, target, args.validation_size, spec.task, args.seed)
     pipeline = build_pipeline(spec.numeric, spec.categorical, estimator)
-    pipeline.fit(features, target)
-    classes = list(pipeline.classes_) if spec.task == "classification" else []
-    positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
-    scores = score_model(pipeline, features, target, spec.task, positive)
-    metrics = {f"training_{name}": value for name, value in scores.items()}
 
     import mlflow
+    import mlflow.sklearn
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    autolog = args.mlflow_logging == "autolog"
+    if autolog:  # parameters and training metrics from MLflow; the model is saved below, with its metadata
+        mlflow.sklearn.autolog(log_models=False, log_datasets=False, log_post_training_metrics=False, silent=True)
     with mlflow.start_run() as run:
+        pipeline.fit(x_fit, y_fit)
+        classes = list(pipeline.classes_) if spec.task == "classification" else []
+        positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
+        scores = {f"training_{k}": v for k, v in score_model(pipeline, x_fit, y_fit, spec.task, positive).items()}
+        if x_val is not None:
+            held = score_model(pipeline, x_val, y_val, spec.task, positive)
+            scores |= {f"validation_{name}": value for name, value in held.items()}
         mlflow.log_params(
             {
                 "estimator": args.estimator,
@@ -124,17 +158,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "numeric_features": describe_columns(spec.numeric),
                 "categorical_features": describe_columns(spec.categorical),
                 "positive_label": "none" if positive is None else str(positive),
-                **used,
+                "validation_size": args.validation_size,
+                "mlflow_logging": args.mlflow_logging,
+                **({} if autolog else used),  # autolog logs every estimator parameter itself
             }
         )
-        mlflow.log_metrics({**metrics, "training_rows": len(features)})
+        logged = {k: v for k, v in scores.items() if not (autolog and k.startswith("training_"))}
+        mlflow.log_metrics({**logged, "training_rows": len(x_fit)})
         output = Path(args.model_output)
-        save_model(
-            pipeline, features, output, model_metadata(run.info.run_id, spec, args.estimator, pipeline, positive)
-        )
+        save_model(pipeline, x_fit, output, model_metadata(run.info.run_id, spec, args.estimator, pipeline, positive))
         mlflow.log_artifacts(str(output), artifact_path="model")
-    summary = ", ".join(f"{name}={value:.4f}" for name, value in metrics.items())
-    print(f"train_model: {args.estimator} ({spec.task}) on {len(features)} rows; {summary}")
+    summary = ", ".join(f"{name}={value:.4f}" for name, value in scores.items())
+    print(f"train_model: {args.estimator} ({spec.task}) on {len(x_fit)} rows; {summary}")
 
 
 def _plain(value: Any) -> Any:

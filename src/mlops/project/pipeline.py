@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError
-from mlops.project import loaders
+from mlops.project import automl, loaders
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
 from mlops.project.parallel import Parallel
@@ -126,9 +126,11 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
         return _load_command_job(path, raw, overrides)
     if kind == "sweep":
         return _load_sweep_job(path, raw, overrides)
+    if kind == "automl":
+        return _load_automl_job(path, raw, overrides)
     if kind != "pipeline":
         raise MlopsError(
-            f"{path}: type: {raw.get('type')!r}; the local target runs command, pipeline and sweep jobs "
+            f"{path}: type: {raw.get('type')!r}; the local target runs command, pipeline, sweep and automl jobs "
             "(submit other job types with --target azure)"
         )
     raw_jobs = raw.get("jobs") or {}
@@ -143,6 +145,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
         name: resolve_component_reference(path, name, (spec or {}).get(_component_key(spec)))
         for name, spec in raw_jobs.items()
         if not isinstance((spec or {}).get(_component_key(spec)), dict)  # inline: the pipeline file itself
+        and _step_kind(spec) != "automl"  # no component: the local target brings its own
     }
     override_entries = parse_overrides(overrides or [])
     _check_override_targets(path, raw, component_files, override_entries)
@@ -182,6 +185,10 @@ def _parse_steps(
     nested: dict[str, tuple[Step, dict[str, tuple[str, str]]]] = {}
     for step_name, step_dict in dict_jobs.items():
         raw_step = raw_jobs.get(step_name) or {}
+        if _step_kind(raw_step) == "automl":
+            where = f"{prefix}jobs.{step_name}"
+            steps[step_name] = _automl_step(path, where, step_name, raw_step, nodes[step_name], problems)
+            continue
         raw_component = raw_step.get(_component_key(raw_step))
         if isinstance(raw_component, dict):
             node_component = nodes[step_name].trial if raw_step.get("type") == "sweep" else nodes[step_name].component
@@ -323,10 +330,9 @@ AZURE_ONLY_STEPS = {
     "spark": "Spark needs a Spark pool or serverless Spark compute",
     "import": "an import job reads an external database or file system through an Azure ML connection",
     "data_transfer": "a data transfer job runs on Azure ML's data factory compute",
-    "automl": "AutoML runs on Azure ML (the local AutoML of the experimentation issue is a separate step type)",
     "flow": "a prompt flow runs as a parallel step on Azure ML",
 }
-LOCAL_STEPS = {"command", "pipeline", "parallel", "sweep"}
+LOCAL_STEPS = {"command", "pipeline", "parallel", "sweep", "automl"}
 
 
 def _check_code(yaml_file: Path, where: str, document: Any) -> None:
@@ -338,6 +344,10 @@ def _check_code(yaml_file: Path, where: str, document: Any) -> None:
         raise MlopsError(f"{where}code: {code}: azure-ai-ml does not take a file: prefix on code; write {code[5:]}")
     if not (yaml_file.parent / code).exists():
         raise MlopsError(f"{where}code: {code} not found (relative to {yaml_file.parent})")
+
+
+def _step_kind(spec: Any) -> str:
+    return str((spec or {}).get("type", "command")).lower() if isinstance(spec, dict) else "command"
 
 
 def _component_key(spec: Any) -> str:
@@ -381,6 +391,68 @@ def _load_sweep_job(path: Path, raw: dict[str, Any], overrides: list[str] | None
     step.sweep = sweep
     extra = {p.name: Literal(p.value(0.0)) for p in sweep.parameters}  # sampled per trial; checked here
     return _one_step_job(path, job, "sweep", step, inputs, outputs, problems, extra)
+
+
+AUTOML_DATA = ("training_data", "validation_data")  # the AutoML fields that name data (test_data is Azure's only)
+AUTOML_BINDABLE = ("target_column_name", "positive_label")  # settings a pipeline may bind to its inputs
+
+
+def _automl_step(path: Path, where: str, name: str, raw_step: dict[str, Any], node: Any, problems: list[str]) -> Step:
+    """An AutoML pipeline step as the command step the local target runs (`automl.component`): its data fields
+    and bindable settings become the step's inputs, its `best_model` output the step's."""
+    spec = automl.AutoML.of(node, f"{path}: {where}.")
+    data = {name: raw_step[name] for name in AUTOML_DATA if raw_step.get(name) is not None}
+    layout = Layout.for_job(path)
+    component = automl.component(
+        spec, path.parent, layout.shared_components if layout.in_project else None, f"{path}: {where}.", data
+    )
+    step = Step(name, component, path)
+    step.inputs = {name: Literal(value) for name, value in spec.arguments().items()}
+    for name, value in [*data.items(), *((n, raw_step.get(n)) for n in AUTOML_BINDABLE)]:
+        if value is None or (name in AUTOML_BINDABLE and "${{" not in str(value)):
+            continue
+        source = _step_input(where, name, value, None, problems)
+        if source is not None:
+            step.inputs[name] = _anchored(source, path)
+    for output_name, value in (raw_step.get("outputs") or {}).items():
+        if output_name != "best_model":
+            problems.append(f"{where}.outputs.{output_name}: an AutoML step's output is best_model")
+            continue
+        target = value if isinstance(value, str) else (value or {}).get("path")
+        match = BINDING.match(target.strip()) if isinstance(target, str) else None
+        if match and match["parent_output"]:
+            step.outputs_to_parent[output_name] = match["parent_output"]
+    return step
+
+
+def _load_automl_job(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:
+    """A standalone AutoML job as one step: its `training_data` (and `validation_data`) are the job's inputs, its
+    best model the job's `best_model` output."""
+    job = loaders.load_job(path, parse_overrides(overrides or []))
+    problems = [f"{where}: {loaders.UNKNOWN_FIELD}" for where in loaders.unknown_job_fields(job)]
+    spec = automl.AutoML.of(job, f"{path}: ")
+    inputs: dict[str, Literal | DataInput] = {}
+    for name in AUTOML_DATA:
+        value = getattr(job, name, None)
+        if value is None:
+            continue
+        if not getattr(value, "path", None):
+            raise MlopsError(f"{path}: {name}.path: an mltable input needs a path")
+        inputs[name] = DataInput("mltable", _data_path(value if hasattr(value, "_data") else _Wrapped(value)))
+    layout = Layout.for_job(path)
+    shared = layout.shared_components if layout.in_project else None
+    component = automl.component(spec, path.parent, shared, f"{path}: ", dict.fromkeys(inputs))
+    step = Step(_job_step_name(raw, path, "automl"), component, path)
+    outputs = {"best_model": "mlflow_model"}
+    extra = {name: Literal(value) for name, value in spec.arguments().items()}
+    return _one_step_job(path, job, "automl", step, dict(inputs), outputs, problems, extra)
+
+
+class _Wrapped:
+    """An Input as `_data_path` reads a pipeline input (`._data.path`)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
 
 
 def _job_ports(raw: dict[str, Any], job: Any) -> tuple[dict[str, Literal | DataInput], dict[str, str]]:
@@ -474,6 +546,11 @@ def _check_override_targets(
         elif parts[0] == "jobs" and len(parts) >= 4 and parts[2] == "inputs":
             steps = raw.get("jobs") or {}
             _known(path, key, parts[1], steps, "the pipeline has no step")
+            if _step_kind(steps[parts[1]]) == "automl":
+                raise MlopsError(
+                    f"{path}: --set {key}: an AutoML step has no inputs; set its fields (e.g. "
+                    f"jobs.{parts[1]}.limits.max_trials=5)"
+                )
             inline = (steps[parts[1]] or {}).get("component")
             component = inline if isinstance(inline, dict) else loaders.read_yaml(component_files[parts[1]])
             _known(path, key, parts[3], component.get("inputs") or {}, f"step '{parts[1]}' has no input")

@@ -122,13 +122,53 @@ def test_train_script(chain: Chain, mlflow_store) -> None:
         "numeric_features": "plasma_glucose,bmi,age",
         "categorical_features": "sex",
         "positive_label": "1",
+        "validation_size": "0.0",
+        "mlflow_logging": "explicit",
         "c": "0.5",
         "max_iter": "1000",
         "seed": "42",
     }
     assert 0.5 < run.data.metrics["training_roc_auc"] <= 1.0
+    assert not [name for name in run.data.metrics if name.startswith("validation_")]  # none held out
     logged = {artifact.path for artifact in client.list_artifacts(chain.runs["train"], "model")}
     assert {"model/MLmodel", "model/model.skops", "model/input_example.json"} <= logged
+
+
+def train_again(chain: Chain, mlflow_store, run_component, **inputs: object) -> tuple[str, Path]:
+    """train_model once more on the chain's train split with other inputs: (its run id, its model folder)."""
+    model = chain.root / f"model-{uuid.uuid4().hex[:6]}"
+    model.mkdir()
+    run_id = mlflow_store.step_run("train")
+    args = command_args(
+        "train", train_data=chain.outputs["train"], target_column="diabetic", **FEATURES, model_output=model, **inputs
+    )
+    ok(run_component("train", args, run_id))
+    return run_id, model
+
+
+def test_validation_size_holds_rows_out_and_logs_their_metrics(chain: Chain, mlflow_store, run_component) -> None:
+    run_id, _ = train_again(chain, mlflow_store, run_component, validation_size=0.25)
+    metrics = mlflow_store.client().get_run(run_id).data.metrics
+    assert metrics["training_rows"] == 240  # 320 train-split rows, a quarter held out
+    names = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    assert {f"validation_{name}" for name in names} <= set(metrics)
+    assert 0.0 <= metrics["validation_roc_auc"] <= 1.0 and metrics["validation_roc_auc"] != metrics["training_roc_auc"]
+
+
+def test_autolog_logs_each_metric_and_parameter_once(chain: Chain, mlflow_store, run_component) -> None:
+    run_id, model = train_again(chain, mlflow_store, run_component, mlflow_logging="autolog", validation_size=0.25)
+    client = mlflow_store.client()
+    run = client.get_run(run_id)
+    # autolog's own names: its training metrics and the estimator's parameters, as the pipeline's `model__` ones
+    assert "training_accuracy_score" in run.data.metrics and "model__C" in run.data.params
+    assert "c" not in run.data.params and "training_accuracy" not in run.data.metrics  # the explicit ones: off
+    for name in run.data.metrics:
+        assert len(client.get_metric_history(run_id, name)) == 1, f"{name} logged twice"
+    assert "validation_roc_auc" in run.data.metrics and run.data.params["mlflow_logging"] == "autolog"
+    assert (model / "MLmodel").is_file()  # the model the script saves, with its metadata
+    artifacts = client.list_artifacts(run_id)
+    assert [a.path for a in artifacts if a.is_dir] == ["model"]  # autolog logs plots, but no second model
+    assert "training_roc_curve.png" in {a.path for a in artifacts}
 
 
 def test_evaluate_script(chain: Chain, mlflow_store) -> None:

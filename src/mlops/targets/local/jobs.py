@@ -429,7 +429,7 @@ class _RunContext:
     def _step_run(self, step: Step, extra_tags: dict[str, str] | None = None) -> str:
         """The MLflow run the step logs to: a child of the pipeline run, or, for a command job (one run on Azure
         too), the job's own run."""
-        if self.pipeline.kind in ("command", "sweep"):
+        if self.pipeline.kind in ("command", "sweep", "automl"):
             self.client.set_tag(self.run_id, "mlops.step", step.name)
             for key, value in (extra_tags or {}).items():
                 self.client.set_tag(self.run_id, key, value)

@@ -1,0 +1,314 @@
+"""automl_local: what the local target runs for an Azure ML AutoML job or step (classification, regression).
+
+FLAML searches the learners Azure's algorithm names map to, within the job's limits, optimising Azure's primary
+metric on Azure's validation scheme (validation_data, validation_data_size, n_cross_validations, or Azure's
+default: 10% holdout above 20,000 rows, else cross-validation with 3 folds, 10 under 1,000 rows). The best
+configuration is refitted on all the training rows behind the template's preprocessing (featurization `auto`) and
+saved as an MLflow model with a signature and the metadata train_model writes, so evaluate, register and scoring
+take it unchanged. Each trial is a child run of the step's run (learner, configuration, metric), as on Azure.
+
+Columns: every column but the target is a feature; numeric dtypes are numeric, others categorical; a column whose
+every value is distinct and not a float (an identifier) or that is empty is dropped, and the log says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from automl_metrics import CLASSIFICATION, REGRESSION
+from tabular_common.errors import ArgumentParser, DataError, run_main
+from tabular_common.features import build_preprocessor
+from tabular_common.io import read_table
+from tabular_common.metrics import score_model
+from tabular_common.schema import ColumnSpec, resolve_positive_label, validate_frame
+
+AZURE_CV_ROWS = 20_000  # above: a 10% holdout; at or below: cross-validation
+PACKAGES = {"lgbm": "lightgbm", "xgboost": "xgboost-cpu"}  # learners whose models need their package to load
+BASE_REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--training_data", required=True)
+    parser.add_argument("--validation_data")
+    parser.add_argument("--task", required=True, choices=["classification", "regression"])
+    parser.add_argument("--primary_metric", required=True)
+    parser.add_argument("--target_column_name", required=True)
+    parser.add_argument("--positive_label")
+    parser.add_argument("--learners", required=True, help="comma-separated FLAML learners")
+    parser.add_argument("--timeout_minutes", type=int, required=True)
+    parser.add_argument("--trial_timeout_minutes", type=int)
+    parser.add_argument("--max_trials", type=int, required=True)
+    parser.add_argument("--early_termination", type=_boolean, required=True)
+    parser.add_argument("--validation", required=True, help="auto, size:<fraction>, cv:<folds> or data")
+    parser.add_argument("--featurization", required=True, choices=["auto", "off"])
+    parser.add_argument("--notes")
+    parser.add_argument("--best_model", required=True)
+    return parser
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise DataError(f"expected true or false, got {text!r}")
+    return text.lower() == "true"
+
+
+def column_roles(frame: pd.DataFrame, target: str, source: str) -> tuple[list[str], list[str], list[str]]:
+    """(numeric, categorical, dropped with the reason) for the features of `frame`: every column but the target."""
+    if target not in frame.columns:
+        raise DataError(
+            f"target_column_name: '{target}' is not a column of {source}; columns: {', '.join(frame.columns)}"
+        )
+    numeric, categorical, dropped = [], [], []
+    for name in frame.columns:
+        if name == target:
+            continue
+        column = frame[name]
+        if column.isna().all():
+            dropped.append(f"{name} (empty)")
+        elif column.nunique() == len(column) and len(column) > 1 and not pd.api.types.is_float_dtype(column):
+            dropped.append(f"{name} (an identifier: every value distinct)")
+        elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            numeric.append(name)
+        else:
+            categorical.append(name)
+    if not numeric and not categorical:
+        raise DataError(f"{source}: no feature columns left besides the target '{target}'")
+    return numeric, categorical, dropped
+
+
+def evaluation(args: Any, rows: int) -> tuple[dict[str, Any], str]:
+    """FLAML's evaluation settings for Azure's validation scheme, and a description for the log."""
+    kind, _, value = args.validation.partition(":")
+    if kind == "data":
+        return {"eval_method": "holdout"}, "the validation_data table"
+    if kind == "size":
+        return {"eval_method": "holdout", "split_ratio": float(value)}, f"a {float(value):.0%} holdout"
+    if kind == "cv":
+        return {"eval_method": "cv", "n_splits": int(value)}, f"{int(value)}-fold cross-validation"
+    if rows > AZURE_CV_ROWS:
+        return {"eval_method": "holdout", "split_ratio": 0.1}, "a 10% holdout (Azure's default above 20,000 rows)"
+    folds = 10 if rows < 1000 else 3
+    return {"eval_method": "cv", "n_splits": folds}, f"{folds}-fold cross-validation (Azure's default for {rows} rows)"
+
+
+def flaml_metric(task: str, name: str) -> Any:
+    """A FLAML custom metric: (loss to minimise, the metric by Azure's name to log)."""
+    table = CLASSIFICATION if task == "classification" else REGRESSION
+    if name not in table:
+        raise DataError(f"primary_metric: {name} is not a {task} metric; expected one of {', '.join(table)}")
+    function, higher_is_better = table[name]
+
+    def metric(x_val, y_val, estimator, *_args, **_kwargs):  # FLAML's custom-metric signature
+        predicted = estimator.predict_proba(x_val) if task == "classification" else estimator.predict(x_val)
+        value = function(np.asarray(y_val), np.asarray(predicted))
+        return (-value if higher_is_better else value), {name: value}
+
+    return metric
+
+
+def search(args: Any, features: np.ndarray, target: np.ndarray, validation: tuple[Any, Any] | None, log: Path) -> Any:
+    from flaml import AutoML
+
+    settings, described = evaluation(args, len(target))
+    print(f"automl_local: {args.max_trials} trials at most, {args.timeout_minutes} min budget; {described}")
+    automl = AutoML()
+    extra: dict[str, Any] = {}
+    if validation is not None:
+        extra = {"X_val": validation[0], "y_val": validation[1]}
+    if args.trial_timeout_minutes:
+        extra["train_time_limit"] = args.trial_timeout_minutes * 60
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(
+            features,
+            target,
+            task=args.task,
+            metric=flaml_metric(args.task, args.primary_metric),
+            estimator_list=args.learners.split(","),
+            time_budget=args.timeout_minutes * 60,
+            max_iter=args.max_trials,
+            early_stop=args.early_termination,
+            log_file_name=str(log),
+            log_type="all",
+            retrain_full=False,
+            seed=0,
+            n_jobs=os.cpu_count() or 1,
+            verbose=0,
+            mlflow_logging=False,
+            **settings,
+            **extra,
+        )
+    if automl.best_estimator is None:
+        raise DataError(
+            f"limits: no trial finished within timeout_minutes={args.timeout_minutes} / max_trials={args.max_trials}"
+        )
+    return automl
+
+
+def trials(log: Path) -> list[dict[str, Any]]:
+    """FLAML's per-trial records (learner, config, logged metric, time)."""
+    if not log.is_file():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip().startswith("{")]
+
+
+def refit(automl: Any, features: np.ndarray, target: pd.Series) -> Any:
+    """The best configuration fitted on all rows, on the table's own labels (so `classes_` and predictions are
+    the table's)."""
+    from sklearn.base import clone
+
+    model = clone(automl.model.estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(features, target)
+    return model
+
+
+def usable_learners(learners: str, classes: list[Any]) -> str:
+    """XGBoost's classifier learns only the labels 0..k-1: with other labels it is left out (and the log says so)."""
+    names = learners.split(",")
+    if not classes or classes == list(range(len(classes))):
+        return learners
+    kept = [name for name in names if not name.startswith("xgb")]
+    if len(kept) < len(names):
+        print("automl_local: note: XGBoost left out (it learns only the labels 0..k-1; these are other labels)")
+    if not kept:
+        raise DataError("training.allowed_training_algorithms: XGBoost alone cannot learn these labels; allow another")
+    return ",".join(kept)
+
+
+def requirements(learner: str) -> list[str]:
+    names = [*BASE_REQUIREMENTS, *([PACKAGES[learner]] if learner in PACKAGES else [])]
+    return [f"{name}=={package_metadata.version(name)}" for name in names]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    for note in filter(None, (args.notes or "").split(" | ")):
+        print(f"automl_local: note: {note}")
+    frame = read_table(args.training_data)
+    numeric, categorical, dropped = column_roles(frame, args.target_column_name, args.training_data)
+    if dropped:
+        print(f"automl_local: dropped {', '.join(dropped)}")
+    if args.featurization == "off" and categorical:
+        raise DataError(
+            f"featurization.mode: off needs numeric features; {', '.join(categorical)} are not numeric (use mode auto)"
+        )
+    spec = ColumnSpec.from_inputs(args.target_column_name, ",".join(numeric), ",".join(categorical), args.task)
+    frame = validate_frame(frame, spec, source=str(args.training_data))
+    x, y = frame[spec.features], frame[spec.target]
+    classes = sorted(y.unique().tolist()) if args.task == "classification" else []
+    args.learners = usable_learners(args.learners, classes)
+    encode = {label: index for index, label in enumerate(classes)}
+    y_search = y.map(encode).to_numpy() if classes else y.to_numpy(dtype=float)
+
+    preprocess = build_preprocessor(spec.numeric, spec.categorical) if args.featurization == "auto" else None
+    x_search = preprocess.fit_transform(x) if preprocess is not None else x.to_numpy(dtype=float)
+    validation = None
+    if args.validation == "data":
+        if not args.validation_data:
+            raise DataError("validation_data: expected an MLTable")
+        held = validate_frame(read_table(args.validation_data), spec, source=str(args.validation_data))
+        x_val = preprocess.transform(held[spec.features]) if preprocess else held[spec.features].to_numpy(dtype=float)
+        unknown = set(held[spec.target]) - set(encode) if classes else set()
+        if unknown:
+            raise DataError(f"validation_data: {spec.target} has classes the training data lacks: {sorted(unknown)}")
+        y_val = held[spec.target].map(encode).to_numpy() if classes else held[spec.target].to_numpy(dtype=float)
+        validation = (x_val, y_val)
+
+    import mlflow
+    from sklearn.pipeline import Pipeline
+
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run() as run:
+        log = Path(scratch) / "trials.jsonl"
+        automl = search(args, x_search, y_search, validation, log)
+        model = refit(automl, x_search, y)
+        pipeline = Pipeline([("preprocess", preprocess or "passthrough"), ("model", model)])
+        records = trials(log)
+        mlflow.log_params(
+            {
+                "task": args.task,
+                "primary_metric": args.primary_metric,
+                "learners": args.learners,
+                "validation": args.validation,
+                "featurization": args.featurization,
+                "best_learner": automl.best_estimator,
+                "numeric_features": ",".join(spec.numeric) or "none",
+                "categorical_features": ",".join(spec.categorical) or "none",
+            }
+        )
+        for index, record in enumerate(records):
+            with mlflow.start_run(run_name=f"trial_{index}", nested=True):
+                mlflow.set_tag("mlops.automl.learner", record.get("learner"))
+                config = record.get("config") or {}
+                mlflow.log_params({"learner": record.get("learner"), **{k: str(v) for k, v in config.items()}})
+                value = (record.get("logged_metric") or {}).get(args.primary_metric)
+                if value is not None:
+                    mlflow.log_metric(args.primary_metric, float(value))
+        best = CLASSIFICATION.get(args.primary_metric, REGRESSION.get(args.primary_metric))
+        best_value = -automl.best_loss if best[1] else automl.best_loss
+        positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
+        training = score_model(pipeline, x, y, spec.task, positive)
+        mlflow.log_metrics({args.primary_metric: best_value, **{f"training_{k}": v for k, v in training.items()}})
+        mlflow.log_metric("automl_trials", len(records))
+        output = Path(args.best_model)
+        save(pipeline, x, output, run.info.run_id, spec, automl.best_estimator, positive)
+        mlflow.log_artifacts(str(output), artifact_path="model")
+    print(
+        f"automl_local: {len(records)} trials; best {automl.best_estimator} "
+        f"{args.primary_metric}={best_value:.4f} (validation); model in {args.best_model}"
+    )
+
+
+def save(
+    pipeline: Any, features: pd.DataFrame, folder: Path, run_id: str, spec: Any, learner: str, positive: Any
+) -> None:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    if folder.exists() and any(folder.iterdir()):
+        raise DataError(f"best_model: folder {folder} is not empty")
+    meta: dict[str, Any] = {
+        "training_run_id": run_id,
+        "task": spec.task,
+        "target_column": spec.target,
+        "numeric_features": list(spec.numeric),
+        "categorical_features": list(spec.categorical),
+        "estimator": f"automl:{learner}",
+    }
+    if spec.task == "classification":
+        meta["classes"] = [_plain(c) for c in pipeline.classes_]
+        if positive is not None:
+            meta["positive_label"] = _plain(positive)
+    # MLflow's caution about pickle is logged: LightGBM and XGBoost models cannot be saved with skops.
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.sklearn.save_model(
+            pipeline,
+            str(folder),
+            signature=infer_signature(features, pipeline.predict(features)),
+            input_example=features.head(5),
+            metadata=meta,
+            pip_requirements=requirements(learner),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+if __name__ == "__main__":
+    run_main(main)
