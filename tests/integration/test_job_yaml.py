@@ -305,3 +305,14 @@ def test_a_bandit_policy_cancels_the_trial_that_falls_behind(jobs: Path, capsys)
     client = MlflowClient(tracking_uri=f"sqlite:///{jobs / '.mlops' / 'mlflow.db'}")
     assert client.get_run(trials[0.3]["mlflow_run_id"]).info.status == "KILLED"
     assert "canceled" in capsys.readouterr().out
+
+
+def test_a_sweep_whose_trials_never_log_the_primary_metric_fails_naming_it(jobs: Path, capsys) -> None:
+    """The trials log `score`; an objective on another name can pick no best trial (Azure fails such a sweep)."""
+    job = jobs / "sweep-unlogged.yml"
+    job.write_text((jobs / "sweep-job.yml").read_text().replace("primary_metric: score", "primary_metric: auc"))
+    assert main(["job", "run", job.name, "--set", "limits.max_total_trials=2"]) == 1
+    out = capsys.readouterr().out
+    assert "failed (no trial logged auc)" in out
+    step_log = next((jobs / ".mlops" / "runs").glob("*/*/user_logs/sweep.txt"))
+    assert step_log.read_text().startswith("no trial logged auc; the trials' logs: ")

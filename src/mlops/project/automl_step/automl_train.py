@@ -160,7 +160,8 @@ def trials(log: Path) -> list[dict[str, Any]]:
     """FLAML's per-trial records (learner, config, logged metric, time)."""
     if not log.is_file():
         return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip().startswith("{")]
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip().startswith("{")]
+    return [record for record in records if record.get("learner")]  # FLAML ends with a summary record
 
 
 def refit(automl: Any, features: np.ndarray, target: pd.Series) -> Any:
