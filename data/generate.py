@@ -5,6 +5,7 @@ Writes, under --out (default: this folder):
   production/baseline.csv   2,000 unlabelled rows, same distribution as training
   production/drifted.csv    2,000 unlabelled rows, known drift in three features (see DRIFT_DESCRIPTION)
   production/ground_truth.csv, production/drift.json
+  diabetes-visits/visits.csv, diabetes-visits/MLTable   daily screening visits (a time series, for forecasting)
 
 Same seed -> byte-identical files. Usage: python data/generate.py [--seed 42] [--out DIR]
 """
@@ -41,11 +42,12 @@ DRIFT_DESCRIPTION = {
     "bmi": f"mean +{BMI_SHIFT:g}",
     "physical_activity": "category mix low/moderate/high = {:.2f}/{:.2f}/{:.2f}".format(*DRIFTED_ACTIVITY_MIX),
 }
+VISITS_START, VISITS_DAYS = "2025-01-01", 540  # about 18 months of daily counts
 MLTABLE = """\
 $schema: https://azuremlschemas.azureedge.net/latest/MLTable.schema.json
 type: mltable
 paths:
-  - file: ./diabetes.csv
+  - file: ./{file}
 transformations:
   - read_delimited:
       delimiter: ','
@@ -143,9 +145,20 @@ def make_batch(rng: np.random.Generator, n: int, first_id: int, drift: bool = Fa
     return df
 
 
+def make_visits(rng: np.random.Generator) -> pd.DataFrame:
+    """Daily screening visits: a slow upward trend, fewer visits at weekends, a yearly wave, Poisson noise."""
+    dates = pd.date_range(VISITS_START, periods=VISITS_DAYS, freq="D")
+    day = np.arange(VISITS_DAYS)
+    weekly = np.where(dates.day_of_week >= 5, 0.45, 1.0)
+    yearly = 1.0 + 0.15 * np.sin(2 * np.pi * (dates.day_of_year.to_numpy() - 30) / 365.25)
+    expected = (40.0 + 0.02 * day) * weekly * yearly
+    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "visits": rng.poisson(expected)})
+
+
 def generate(out: Path, seed: int = 42) -> list[Path]:
     """Write every data file under out; return their paths (in a fixed order)."""
-    train_rng, baseline_rng, drifted_rng = np.random.default_rng(seed).spawn(3)
+    # spawn(4)'s first three children are spawn(3)'s: the older files stay byte-identical
+    train_rng, baseline_rng, drifted_rng, visits_rng = np.random.default_rng(seed).spawn(4)
     training = make_batch(train_rng, N_TRAINING, ID_START["training"])
     baseline = make_batch(baseline_rng, N_BATCH, ID_START["baseline"])
     drifted = make_batch(drifted_rng, N_BATCH, ID_START["drifted"], drift=True)
@@ -157,20 +170,23 @@ def generate(out: Path, seed: int = 42) -> list[Path]:
         "drifted_features": DRIFT_DESCRIPTION,
         "unchanged_features": [f for f in FEATURES if f not in DRIFT_DESCRIPTION],
     }
-    (out / "diabetes-training").mkdir(parents=True, exist_ok=True)
-    (out / "production").mkdir(parents=True, exist_ok=True)
+    for folder in ("diabetes-training", "production", "diabetes-visits"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
     csvs = {
         "diabetes-training/diabetes.csv": training,
         "production/baseline.csv": baseline.drop(columns=LABEL),
         "production/drifted.csv": drifted.drop(columns=LABEL),
         "production/ground_truth.csv": pd.concat([baseline, drifted])[["patient_id", LABEL]],
+        "diabetes-visits/visits.csv": make_visits(visits_rng),
     }
     for name, df in csvs.items():
         df.to_csv(out / name, index=False, lineterminator="\n")
-    (out / "diabetes-training/MLTable").write_text(MLTABLE, encoding="utf-8", newline="\n")
+    for folder, file in (("diabetes-training", "diabetes.csv"), ("diabetes-visits", "visits.csv")):
+        (out / folder / "MLTable").write_text(MLTABLE.format(file=file), encoding="utf-8", newline="\n")
     text = json.dumps(manifest, indent=2) + "\n"
     (out / "production/drift.json").write_text(text, encoding="utf-8", newline="\n")
-    return [out / name for name in [*csvs, "diabetes-training/MLTable", "production/drift.json"]]
+    mltables = ["diabetes-training/MLTable", "diabetes-visits/MLTable"]
+    return [out / name for name in [*csvs, *mltables, "production/drift.json"]]
 
 
 def main(argv: list[str] | None = None) -> int:

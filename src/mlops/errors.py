@@ -9,6 +9,10 @@ class MlopsError(Exception):
     """A problem the user can fix (bad YAML, a missing file, a failed step)."""
 
 
+class AzureOnly(MlopsError):
+    """Valid Azure ML YAML that the local target cannot run (the message says why; `--target azure` submits it)."""
+
+
 class StepFailed(MlopsError):
     """A pipeline step exited non-zero; the message already names the step, exit code and log."""
 

@@ -15,6 +15,7 @@ from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundErr
 from mlops.errors import MlopsError, StepFailed
 from mlops.project import loaders as azureml
 from mlops.project.layout import Layout
+from mlops.project.pipeline import load_pipeline
 from mlops.targets.azure import jobs, workspace
 
 
@@ -226,3 +227,20 @@ def test_a_command_job_is_submitted_as_loaded(repo_root):
     expected = azureml.load_job(job_file, [{"inputs.label": "rows"}])
     assert type(job).__name__ == "Command" and job._to_dict() == expected._to_dict()
     assert client.environments.sent == client.data.sent == []  # an inline environment, a local file
+
+
+def test_a_job_beyond_the_local_target_is_still_submitted_with_what_it_needs(repo_root, tmp_path):
+    """AutoArima is Azure's only (the local AutoML refuses it): `--target azure` must not be refused with it, and
+    still ensures the cluster and the data asset the job names."""
+    job_file = tmp_path / "forecast-arima.yml"
+    text = (repo_root / "pipelines" / "automl-forecasting.yml").read_text()
+    job_file.write_text(text.replace("[SeasonalNaive, LightGBM,", "[AutoArima, SeasonalNaive, LightGBM,"))
+    with pytest.raises(MlopsError, match="AutoArima has no local counterpart"):
+        load_pipeline(job_file)
+    client = fake_client()
+    jobs.submit(client, Layout(repo_root), job_file, ["limits.max_trials=5"], wait=False, echo=lambda _: None)
+    (job,) = client.jobs.sent
+    assert type(job).__name__ == "ForecastingJob" and job.limits.max_trials == 5
+    assert "AutoArima" in [str(getattr(a, "value", a)) for a in job.training.allowed_training_algorithms]
+    assert [(e.name, e.version) for e in client.data.sent] == [("diabetes-visits", "1")]
+    assert [c.name for c in client.compute.sent] == ["cpu-cluster"]

@@ -82,11 +82,55 @@ def test_refused_settings_name_the_field(tmp_path: Path, extra: str, message: st
     assert message in str(raised.value)
 
 
-def test_forecasting_is_azures(tmp_path: Path) -> None:
-    job = tmp_path / "job.yml"
-    job.write_text(BASE.format(task="forecasting") + "forecasting:\n  time_column_name: t\n  forecast_horizon: 7\n")
-    with pytest.raises(MlopsError, match="forecasting AutoML runs on Azure ML only"):
-        automl.AutoML.of(load_job(job), "job.yml: ")
+FORECAST = "forecasting:\n  time_column_name: t\n  forecast_horizon: 7\n"
+
+
+def test_forecasting_settings_reach_the_runner(tmp_path: Path) -> None:
+    found = spec(
+        tmp_path, FORECAST + "training:\n  allowed_training_algorithms: [SeasonalNaive, LightGBM]\n", "forecasting"
+    )
+    assert found.learners == ("snaive", "lgbm") and found.primary_metric == "normalized_root_mean_squared_error"
+    arguments = found.arguments()
+    assert (arguments["time_column_name"], arguments["forecast_horizon"], arguments["frequency"]) == ("t", 7, None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            FORECAST + "training:\n  allowed_training_algorithms: [AutoArima]\n",
+            "AutoArima has no local counterpart (FLAML's ARIMA needs statsmodels, which the lock does not install)",
+        ),
+        (
+            FORECAST + "training:\n  allowed_training_algorithms: [KNN]\n",
+            "KNN has no local counterpart (FLAML has no forecasting counterpart)",
+        ),
+        (FORECAST + "  time_series_id_column_names: [store]\n", "several series run on Azure ML only"),
+        ("forecasting:\n  time_column_name: t\n  forecast_horizon: auto\n", "auto runs on Azure ML only"),
+        ("forecasting:\n  forecast_horizon: 7\n", "forecasting.time_column_name: required"),
+    ],
+)
+def test_forecasting_refusals_name_the_field(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(MlopsError) as raised:
+        spec(tmp_path, extra, "forecasting")
+    assert message in str(raised.value)
+
+
+def test_the_series_is_checked_before_the_search(tmp_path: Path) -> None:
+    class Args:
+        training_data = str(tmp_path / "s.csv")
+        time_column_name, target_column_name, forecast_horizon = "t", "y", 2
+
+    pd.DataFrame({"t": ["2026-01-02", "2026-01-01", "2026-01-03"] * 2, "y": range(6)}).to_csv(Args.training_data)
+    with pytest.raises(automl_train.DataError, match="repeats timestamps"):
+        automl_train.series(Args)
+    pd.DataFrame({"t": ["2026-01-01", "soon"], "y": [1, 2]}).to_csv(Args.training_data)
+    with pytest.raises(automl_train.DataError, match="column 't' row 2: 'soon' is not a date"):
+        automl_train.series(Args)
+    days = pd.date_range("2026-01-01", periods=6).strftime("%Y-%m-%d")
+    pd.DataFrame({"t": days[::-1], "y": range(6)}).to_csv(Args.training_data)
+    ordered = automl_train.series(Args)
+    assert ordered["t"].is_monotonic_increasing and ordered["y"].tolist() == [5, 4, 3, 2, 1, 0]
 
 
 def test_limits_and_validation_reach_the_runner(tmp_path: Path) -> None:

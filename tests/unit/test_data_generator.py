@@ -18,6 +18,8 @@ WRITTEN = [
     "production/drifted.csv",
     "production/ground_truth.csv",
     "production/drift.json",
+    "diabetes-visits/visits.csv",
+    "diabetes-visits/MLTable",
 ]
 
 
@@ -156,3 +158,11 @@ def test_drift_raises_prevalence(frames):
     assert abs(baseline - frames["training"]["diabetic"].mean()) < 0.05
     assert drifted > baseline + 0.1
     assert truth.size == 4_000
+
+
+def test_visits_are_one_daily_series_with_weekends_lower():
+    visits = pd.read_csv(DATA / "diabetes-visits" / "visits.csv", parse_dates=["date"])
+    assert list(visits.columns) == ["date", "visits"] and len(visits) == 540
+    assert visits["date"].is_unique and (visits["date"].diff().dropna() == pd.Timedelta(days=1)).all()
+    weekend = visits["date"].dt.day_of_week >= 5
+    assert visits.loc[weekend, "visits"].mean() < 0.6 * visits.loc[~weekend, "visits"].mean()

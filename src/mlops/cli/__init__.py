@@ -25,6 +25,7 @@ from mlops.cli import (
     monitor_verbs,
     online_verbs,
     run_verbs,
+    schedule_verbs,
     validate_verbs,
 )
 from mlops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, SharedFlags, sweep_stale_runs
@@ -33,7 +34,17 @@ from mlops.errors import Interrupted, MlopsError, StepFailed
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # In the order `mlops --help` lists them.
-VERB_MODULES = (run_verbs, init_verbs, job_verbs, validate_verbs, online_verbs, batch_verbs, monitor_verbs, azure_verbs)
+VERB_MODULES = (
+    run_verbs,
+    init_verbs,
+    job_verbs,
+    validate_verbs,
+    online_verbs,
+    batch_verbs,
+    monitor_verbs,
+    schedule_verbs,
+    azure_verbs,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

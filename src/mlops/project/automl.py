@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError
+from mlops.errors import AzureOnly, MlopsError
 
 # Azure's algorithm names (azure.ai.ml.automl.ClassificationModels / RegressionModels values) -> FLAML learners.
 # GradientBoosting maps to scikit-learn's histogram gradient boosting (FLAML's only plain gradient boosting).
@@ -45,9 +45,25 @@ LEARNERS: dict[str, dict[str, tuple[str, ...]]] = {
         "XGBoostRegressor": ("xgboost",),
         "GradientBoosting": ("histgb",),
     },
+    "forecasting": {
+        "Naive": ("naive",),
+        "SeasonalNaive": ("snaive",),
+        "Average": ("avg",),
+        "SeasonalAverage": ("savg",),
+        "LassoLars": ("lassolars",),
+        "RandomForest": ("rf",),
+        "ExtremeRandomTrees": ("extra_tree",),
+        "LightGBM": ("lgbm",),
+        "XGBoostRegressor": ("xgboost",),
+    },
 }
-# Why an Azure algorithm has no local counterpart.
+# Why an Azure algorithm has no local counterpart (otherwise: FLAML has none for the task).
 NO_LOCAL_LEARNER = {
+    "AutoArima": "FLAML's ARIMA needs statsmodels, which the lock does not install",
+    "Arimax": "FLAML's SARIMAX needs statsmodels, which the lock does not install",
+    "ExponentialSmoothing": "FLAML's Holt-Winters needs statsmodels, which the lock does not install",
+    "Prophet": "Prophet is not in the lock",
+    "TCNForecaster": "a deep-learning forecaster Azure trains on GPU",
     "LinearSVM": "FLAML's linear SVM gives no class probabilities, which evaluation and scoring need",
     "SVM": "FLAML has no kernel SVM",
     "DecisionTree": "FLAML has no single decision tree",
@@ -72,7 +88,12 @@ METRICS: dict[str, dict[str, str]] = {
         "normalized_mean_absolute_error": "NormalizedMeanAbsoluteError",
     },
 }
-DEFAULT_METRIC = {"classification": "accuracy", "regression": "normalized_root_mean_squared_error"}
+METRICS["forecasting"] = METRICS["regression"]  # Azure's forecasting metrics are the regression ones
+DEFAULT_METRIC = {
+    "classification": "accuracy",
+    "regression": "normalized_root_mean_squared_error",
+    "forecasting": "normalized_root_mean_squared_error",
+}
 
 # Azure's defaults for the limits the YAML leaves out.
 DEFAULT_TIMEOUT_MINUTES = 360
@@ -98,6 +119,9 @@ class AutoML:
     validation: str  # "auto", "size:<fraction>", "cv:<folds>" or "data" (validation_data given)
     featurization: str  # auto | off
     notes: tuple[str, ...]  # what runs differently here (written to the step's log)
+    time_column: str | None = None  # forecasting: the time column, the horizon in periods, the frequency
+    forecast_horizon: int | None = None
+    frequency: str | None = None
 
     @classmethod
     def of(cls, job: Any, where: str) -> AutoML:
@@ -105,13 +129,8 @@ class AutoML:
         errors (the file and the step)."""
         loaded = getattr(job, "task_type", None)
         task = str(getattr(loaded, "value", loaded) or "").lower()
-        if task == "forecasting":
-            raise MlopsError(
-                f"{where}task: forecasting AutoML runs on Azure ML only (submit with --target azure); the local "
-                "target runs classification and regression"
-            )
         if task not in LEARNERS:
-            raise MlopsError(f"{where}task: expected classification or regression for a local AutoML run, got {task!r}")
+            raise AzureOnly(f"{where}task: {task} AutoML runs on Azure ML only; locally {', '.join(LEARNERS)}")
         target = getattr(job, "target_column_name", None)
         if not target:
             raise MlopsError(f"{where}target_column_name: required")
@@ -129,6 +148,7 @@ class AutoML:
         if getattr(job, "test_data", None) is not None or getattr(job, "test_data_size", None):
             notes.append("test_data is scored on Azure only; the pipeline's evaluate step scores the test split")
         positive = getattr(job, "positive_label", None)
+        forecast = _forecasting(job, where, notes) if task == "forecasting" else {}
         return cls(
             task=task,
             primary_metric=metric_name(task, getattr(job, "primary_metric", None), where),
@@ -142,6 +162,7 @@ class AutoML:
             validation=_validation(job, where),
             featurization=_featurization(job, where),
             notes=tuple(notes),
+            **forecast,
         )
 
     def arguments(self) -> dict[str, Any]:
@@ -159,6 +180,9 @@ class AutoML:
             "validation": self.validation,
             "featurization": self.featurization,
             "notes": " | ".join(self.notes) or None,
+            "time_column_name": self.time_column,
+            "forecast_horizon": self.forecast_horizon,
+            "frequency": self.frequency,
         }
 
 
@@ -183,8 +207,8 @@ def learners(task: str, training: Any, where: str) -> tuple[str, ...]:
     for field, names in (("allowed_training_algorithms", allowed), ("blocked_training_algorithms", blocked)):
         for name in names:
             if name not in known:
-                why = NO_LOCAL_LEARNER.get(name, f"not a {task} algorithm")
-                raise MlopsError(
+                why = NO_LOCAL_LEARNER.get(name, f"FLAML has no {task} counterpart")
+                raise AzureOnly(
                     f"{where}training.{field}: {name} has no local counterpart ({why}); the local target runs "
                     f"{', '.join(known)} (or submit with --target azure)"
                 )
@@ -192,6 +216,32 @@ def learners(task: str, training: Any, where: str) -> tuple[str, ...]:
     if not chosen:
         raise MlopsError(f"{where}training: every algorithm is blocked; allow at least one of {', '.join(known)}")
     return tuple(dict.fromkeys(learner for name in chosen for learner in known[name]))
+
+
+def _forecasting(job: Any, where: str, notes: list[str]) -> dict[str, Any]:
+    """The forecasting settings the local run takes: one series, a horizon in periods, an optional frequency."""
+    settings = getattr(job, "forecasting_settings", None)
+    time_column = getattr(settings, "time_column_name", None)
+    if not time_column:
+        raise MlopsError(f"{where}forecasting.time_column_name: required for a forecasting job")
+    if getattr(settings, "time_series_id_column_names", None):
+        raise AzureOnly(
+            f"{where}forecasting.time_series_id_column_names: several series run on Azure ML only; the local "
+            "target forecasts one series"
+        )
+    horizon = getattr(settings, "forecast_horizon", None)
+    if horizon is None or str(horizon).lower() == "auto":
+        raise AzureOnly(f"{where}forecasting.forecast_horizon: auto runs on Azure ML only; locally give a number")
+    if int(horizon) < 1:
+        raise MlopsError(f"{where}forecasting.forecast_horizon: expected an integer >= 1, got {horizon}")
+    if getattr(job, "validation_data", None) is not None:
+        raise AzureOnly(
+            f"{where}validation_data: runs on Azure ML only for forecasting; locally the last forecast_horizon "
+            "periods validate"
+        )
+    notes.append("columns other than the time column and the target are not used locally (one series, no regressors)")
+    frequency = getattr(settings, "frequency", None)
+    return {"time_column": str(time_column), "forecast_horizon": int(horizon), "frequency": frequency or None}
 
 
 def _algorithm(value: Any) -> str:
@@ -219,7 +269,7 @@ def _validation(job: Any, where: str) -> str:
         return "auto"
     name = given[0]
     if name == "cv_split_column_names":
-        raise MlopsError(f"{where}cv_split_column_names: runs on Azure ML only; locally use n_cross_validations")
+        raise AzureOnly(f"{where}cv_split_column_names: runs on Azure ML only; locally use n_cross_validations")
     if name == "validation_data":
         return "data"
     value = getattr(job, name)
@@ -237,7 +287,7 @@ def _validation(job: Any, where: str) -> str:
 def _featurization(job: Any, where: str) -> str:
     mode = str(getattr(getattr(job, "featurization", None), "mode", None) or "auto").lower()
     if mode not in ("auto", "off"):
-        raise MlopsError(
+        raise AzureOnly(
             f"{where}featurization.mode: {mode} runs on Azure ML only; locally auto (impute, scale, one-hot) or off"
         )
     return mode
@@ -251,7 +301,7 @@ def component(automl: AutoML, base: Path, shared: Path | None, where: str, data_
     from azure.ai.ml.entities import CommandComponent
 
     if shared is None or not (shared / SHARED_READER).is_dir():
-        raise MlopsError(
+        raise AzureOnly(
             f"{where}type: automl runs locally inside a project (it reads MLTable data with the project's "
             f"components/shared/{SHARED_READER}); run it from a project or submit with --target azure"
         )

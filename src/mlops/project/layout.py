@@ -190,6 +190,7 @@ class Layout:
             self.environments,
             self.root / "endpoints",
             self.root / "monitoring",
+            self.root / "schedules",
             self.infra,
         )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import MlopsError
+from mlops.errors import AzureOnly, MlopsError
 from mlops.project import automl, loaders
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
@@ -129,7 +129,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
     if kind == "automl":
         return _load_automl_job(path, raw, overrides)
     if kind != "pipeline":
-        raise MlopsError(
+        raise AzureOnly(
             f"{path}: type: {raw.get('type')!r}; the local target runs command, pipeline, sweep and automl jobs "
             "(submit other job types with --target azure)"
         )
@@ -517,10 +517,10 @@ def _check_step_type(path: Path, name: str, spec: Any) -> None:
         return
     where = f"{path}: jobs.{name}"
     if kind in AZURE_ONLY_STEPS:
-        raise MlopsError(
+        raise AzureOnly(
             f"{where}: type {kind} runs on Azure ML only ({AZURE_ONLY_STEPS[kind]}); submit with --target azure"
         )
-    raise MlopsError(f"{where}: type {kind} does not run on the local target yet; submit with --target azure")
+    raise AzureOnly(f"{where}: type {kind} does not run on the local target yet; submit with --target azure")
 
 
 def _load_command_job(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:

@@ -87,7 +87,7 @@ def validate_file(root: Path, file: Path, catalog: LocalCatalog) -> list[Problem
     kind = (azureml.schema_name(document) or "").lower()
     if not kind:
         return [Problem(file, "$schema", "missing; name the Azure ML schema so the right loader reads this file")]
-    if kind in ("pipelinejob", "commandjob", "sweepjob"):  # loaded as `mlops job run` loads them (load_pipeline)
+    if kind in ("pipelinejob", "commandjob", "sweepjob", "automljob"):  # loaded as `mlops job run` loads them
         return _check_pipeline(root, file, document, None, catalog)
     try:
         entity = azureml.load_entity(file)
@@ -102,6 +102,7 @@ def validate_file(root: Path, file: Path, catalog: LocalCatalog) -> list[Problem
         "data": _check_data,
         "environment": _check_environment,
         "monitorschedule": _check_monitor,
+        "schedule": _check_schedule,
     }
     check = checks.get(kind)
     return check(root, file, document, entity, catalog) if check else []
@@ -315,4 +316,22 @@ def _check_monitor(root: Path, file: Path, document: dict, schedule: Any, catalo
         parse_config(file, document)
     except MonitorInputError as exc:
         return [Problem(file, *_split_field(_strip_file(exc, file)))]
-    return []
+    return _check_schedule(root, file, document, schedule, catalog)
+
+
+def _check_schedule(root: Path, file: Path, document: dict, schedule: Any, catalog: LocalCatalog) -> list[Problem]:
+    """A schedule's name and trigger (it computes fire times as Azure ML reads it), and the job it creates."""
+    from mlops.project import schedules
+
+    problems = [Problem(file, *p) for p in schedules.document_problems(document) + schedules.trigger_problems(schedule)]
+    try:
+        _, job_file, settings = (
+            schedules.create_job_of(file, document) if "create_job" in document else (None, None, ())
+        )
+    except MlopsError as exc:
+        return [*problems, Problem(file, *_split_field(_strip_file(exc, file)))]
+    for problem in validate_file(root, job_file, catalog) if job_file else []:  # load_schedule checked it exists
+        problems.append(Problem(file, "create_job", problem.render(root)))
+    if job_file and settings:  # a create_job mapping's own job settings, applied as a run applies them
+        problems += [Problem(file, "create_job", p) for p in schedules.override_problems(job_file, settings)]
+    return problems

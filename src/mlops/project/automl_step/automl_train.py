@@ -41,7 +41,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--training_data", required=True)
     parser.add_argument("--validation_data")
-    parser.add_argument("--task", required=True, choices=["classification", "regression"])
+    parser.add_argument("--task", required=True, choices=["classification", "regression", "forecasting"])
     parser.add_argument("--primary_metric", required=True)
     parser.add_argument("--target_column_name", required=True)
     parser.add_argument("--positive_label")
@@ -53,6 +53,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--validation", required=True, help="auto, size:<fraction>, cv:<folds> or data")
     parser.add_argument("--featurization", required=True, choices=["auto", "off"])
     parser.add_argument("--notes")
+    parser.add_argument("--time_column_name")
+    parser.add_argument("--forecast_horizon", type=int)
+    parser.add_argument("--frequency")
     parser.add_argument("--best_model", required=True)
     return parser
 
@@ -103,7 +106,8 @@ def evaluation(args: Any, rows: int) -> tuple[dict[str, Any], str]:
 
 
 def flaml_metric(task: str, name: str) -> Any:
-    """A FLAML custom metric: (loss to minimise, the metric by Azure's name to log)."""
+    """A FLAML custom metric: (loss to minimise, the metric by Azure's name to log). Forecasting is scored with
+    the regression metrics, as Azure does."""
     table = CLASSIFICATION if task == "classification" else REGRESSION
     if name not in table:
         raise DataError(f"primary_metric: {name} is not a {task} metric; expected one of {', '.join(table)}")
@@ -111,29 +115,28 @@ def flaml_metric(task: str, name: str) -> Any:
 
     def metric(x_val, y_val, estimator, *_args, **_kwargs):  # FLAML's custom-metric signature
         predicted = estimator.predict_proba(x_val) if task == "classification" else estimator.predict(x_val)
-        value = function(np.asarray(y_val), np.asarray(predicted))
+        if y_val is None:  # forecasting: FLAML hands over a TimeSeriesDataset, the truth in its test part
+            y_val = x_val.test_data[x_val.target_names].to_numpy().ravel()
+        predicted = np.asarray(predicted) if task == "classification" else np.asarray(predicted).ravel()
+        value = function(np.asarray(y_val), predicted)
         return (-value if higher_is_better else value), {name: value}
 
     return metric
 
 
-def search(args: Any, features: np.ndarray, target: np.ndarray, validation: tuple[Any, Any] | None, log: Path) -> Any:
+def search(args: Any, data: dict[str, Any], settings: dict[str, Any], described: str, log: Path) -> Any:
+    """FLAML over `data` (X_train/y_train, or dataframe/label for forecasting) within the job's limits."""
     from flaml import AutoML
 
-    settings, described = evaluation(args, len(target))
     print(f"automl_local: {args.max_trials} trials at most, {args.timeout_minutes} min budget; {described}")
     automl = AutoML()
-    extra: dict[str, Any] = {}
-    if validation is not None:
-        extra = {"X_val": validation[0], "y_val": validation[1]}
     if args.trial_timeout_minutes:
-        extra["train_time_limit"] = args.trial_timeout_minutes * 60
+        settings = {**settings, "train_time_limit": args.trial_timeout_minutes * 60}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         automl.fit(
-            features,
-            target,
-            task=args.task,
+            **data,
+            task="ts_forecast" if args.task == "forecasting" else args.task,
             metric=flaml_metric(args.task, args.primary_metric),
             estimator_list=args.learners.split(","),
             time_budget=args.timeout_minutes * 60,
@@ -141,13 +144,11 @@ def search(args: Any, features: np.ndarray, target: np.ndarray, validation: tupl
             early_stop=args.early_termination,
             log_file_name=str(log),
             log_type="all",
-            retrain_full=False,
             seed=0,
             n_jobs=os.cpu_count() or 1,
             verbose=0,
             mlflow_logging=False,
             **settings,
-            **extra,
         )
     if automl.best_estimator is None:
         raise DataError(
@@ -198,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     for note in filter(None, (args.notes or "").split(" | ")):
         print(f"automl_local: note: {note}")
+    if args.task == "forecasting":
+        forecast_main(args)
+        return
     frame = read_table(args.training_data)
     numeric, categorical, dropped = column_roles(frame, args.target_column_name, args.training_data)
     if dropped:
@@ -231,9 +235,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     import mlflow
     from sklearn.pipeline import Pipeline
 
+    settings, described = evaluation(args, len(y_search))
+    data = {"X_train": x_search, "y_train": y_search}
+    if validation is not None:
+        data |= {"X_val": validation[0], "y_val": validation[1]}
     with tempfile.TemporaryDirectory() as scratch, mlflow.start_run() as run:
         log = Path(scratch) / "trials.jsonl"
-        automl = search(args, x_search, y_search, validation, log)
+        automl = search(args, data, {**settings, "retrain_full": False}, described, log)
         model = refit(automl, x_search, y)
         pipeline = Pipeline([("preprocess", preprocess or "passthrough"), ("model", model)])
         records = trials(log)
@@ -249,16 +257,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "categorical_features": ",".join(spec.categorical) or "none",
             }
         )
-        for index, record in enumerate(records):
-            with mlflow.start_run(run_name=f"trial_{index}", nested=True):
-                mlflow.set_tag("mlops.automl.learner", record.get("learner"))
-                config = record.get("config") or {}
-                mlflow.log_params({"learner": record.get("learner"), **{k: str(v) for k, v in config.items()}})
-                value = (record.get("logged_metric") or {}).get(args.primary_metric)
-                if value is not None:
-                    mlflow.log_metric(args.primary_metric, float(value))
-        best = CLASSIFICATION.get(args.primary_metric, REGRESSION.get(args.primary_metric))
-        best_value = -automl.best_loss if best[1] else automl.best_loss
+        log_trials(records, args.primary_metric)
+        best_value = best_metric(automl, args.primary_metric)
         positive = resolve_positive_label(classes, args.positive_label, spec.task, spec.target)
         training = score_model(pipeline, x, y, spec.task, positive)
         mlflow.log_metrics({args.primary_metric: best_value, **{f"training_{k}": v for k, v in training.items()}})
@@ -272,14 +272,125 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
 
+def log_trials(records: list[dict[str, Any]], metric: str) -> None:
+    """Each trial as a child run of the step's run: its learner, configuration and metric."""
+    import mlflow
+
+    for index, record in enumerate(records):
+        with mlflow.start_run(run_name=f"trial_{index}", nested=True):
+            mlflow.set_tag("mlops.automl.learner", record.get("learner"))
+            config = record.get("config") or {}
+            mlflow.log_params({"learner": record.get("learner"), **{k: str(v) for k, v in config.items()}})
+            value = (record.get("logged_metric") or {}).get(metric)
+            if value is not None:
+                mlflow.log_metric(metric, float(value))
+
+
+def best_metric(automl: Any, metric: str) -> float:
+    _, higher_is_better = CLASSIFICATION.get(metric) or REGRESSION[metric]
+    return float(-automl.best_loss if higher_is_better else automl.best_loss)
+
+
+def series(args: Any) -> pd.DataFrame:
+    """The one series to forecast: (time, target) sorted by time, timestamps distinct, target numeric."""
+    frame = read_table(args.training_data)
+    source = str(args.training_data)
+    for field, name in (("time_column_name", args.time_column_name), ("target_column_name", args.target_column_name)):
+        if name not in frame.columns:
+            columns = ", ".join(map(str, frame.columns))
+            raise DataError(f"{field}: '{name}' is not a column of {source}; columns: {columns}")
+    time, target = args.time_column_name, args.target_column_name
+    data = frame[[time, target]].copy()
+    data[time] = pd.to_datetime(data[time], errors="coerce")
+    if data[time].isna().any():
+        row = int(data[time].isna().to_numpy().argmax())
+        raise DataError(f"{source}: column '{time}' row {row + 1}: {frame[time].iloc[row]!r} is not a date or time")
+    data[target] = pd.to_numeric(data[target], errors="coerce")
+    if data[target].isna().any():
+        raise DataError(f"{source}: column '{target}' has values that are missing or not numbers")
+    data = data.sort_values(time).reset_index(drop=True)
+    if data[time].duplicated().any():
+        raise DataError(
+            f"{source}: column '{time}' repeats timestamps (several series?); time_series_id_column_names runs on "
+            "Azure ML only"
+        )
+    if len(data) < 3 * args.forecast_horizon:
+        raise DataError(
+            f"{source}: {len(data)} rows is too short for forecast_horizon {args.forecast_horizon} "
+            f"(at least {3 * args.forecast_horizon})"
+        )
+    return data
+
+
+def forecast_main(args: Any) -> None:
+    """Forecasting: the series' last forecast_horizon periods validate each trial (or n_cross_validations
+    rolling folds); the best configuration is refitted on the whole series and forecasts the next horizon."""
+    import mlflow
+
+    data = series(args)
+    time, target = args.time_column_name, args.target_column_name
+    frequency = args.frequency or pd.infer_freq(data[time])
+    if frequency is None:
+        raise DataError(f"forecasting.frequency: '{time}' has no regular frequency; give one (e.g. D, W, MS)")
+    kind, _, folds = args.validation.partition(":")
+    settings: dict[str, Any] = {"period": args.forecast_horizon, "retrain_full": True}
+    if kind == "cv":
+        settings |= {"eval_method": "cv", "n_splits": int(folds)}
+        described = f"{folds} rolling folds of {args.forecast_horizon} periods"
+    else:
+        settings["eval_method"] = "holdout"
+        described = f"the last {args.forecast_horizon} periods"
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run() as run:
+        log = Path(scratch) / "trials.jsonl"
+        automl = search(args, {"dataframe": data, "label": target}, settings, described, log)
+        records = trials(log)
+        log_trials(records, args.primary_metric)
+        best_value = best_metric(automl, args.primary_metric)
+        future = pd.DataFrame(
+            {time: pd.date_range(data[time].iloc[-1], periods=args.forecast_horizon + 1, freq=frequency)[1:]}
+        )
+        forecast = pd.DataFrame({time: future[time], target: np.asarray(automl.predict(future))})
+        mlflow.log_params(
+            {
+                "task": args.task,
+                "primary_metric": args.primary_metric,
+                "learners": args.learners,
+                "best_learner": automl.best_estimator,
+                "forecast_horizon": args.forecast_horizon,
+                "frequency": frequency,
+            }
+        )
+        mlflow.log_metrics({args.primary_metric: best_value, "automl_trials": len(records)})
+        mlflow.log_text(forecast.to_csv(index=False), "forecast.csv")
+        output = Path(args.best_model)
+        meta = {
+            "training_run_id": run.info.run_id,
+            "task": "forecasting",
+            "target_column": target,
+            "time_column": time,
+            "forecast_horizon": args.forecast_horizon,
+            "frequency": frequency,
+            "estimator": f"automl:{automl.best_estimator}",
+        }
+        save_mlflow_model(
+            automl.model,
+            future,
+            forecast[target],
+            output,
+            meta,
+            [*requirements(automl.best_estimator), f"flaml=={package_metadata.version('flaml')}"],
+        )
+        mlflow.log_artifacts(str(output), artifact_path="model")
+    print(
+        f"automl_local: {len(records)} trials; best {automl.best_estimator} {args.primary_metric}={best_value:.4f} "
+        f"(validation); next {args.forecast_horizon} periods: {', '.join(f'{v:.1f}' for v in forecast[target][:5])}"
+        f"{' ...' if args.forecast_horizon > 5 else ''}; model in {args.best_model}"
+    )
+
+
 def save(
     pipeline: Any, features: pd.DataFrame, folder: Path, run_id: str, spec: Any, learner: str, positive: Any
 ) -> None:
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
-
-    if folder.exists() and any(folder.iterdir()):
-        raise DataError(f"best_model: folder {folder} is not empty")
     meta: dict[str, Any] = {
         "training_run_id": run_id,
         "task": spec.task,
@@ -292,17 +403,29 @@ def save(
         meta["classes"] = [_plain(c) for c in pipeline.classes_]
         if positive is not None:
             meta["positive_label"] = _plain(positive)
-    # MLflow's caution about pickle is logged: LightGBM and XGBoost models cannot be saved with skops.
-    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    save_mlflow_model(pipeline, features, pipeline.predict(features), folder, meta, requirements(learner))
+
+
+def save_mlflow_model(
+    model: Any, example: pd.DataFrame, predictions: Any, folder: Path, meta: dict[str, Any], pins: list[str]
+) -> None:
+    """An MLflow model (sklearn flavour, cloudpickle: LightGBM, XGBoost and FLAML's forecasters are not skops')
+    with a signature and an input example."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    if folder.exists() and any(folder.iterdir()):
+        raise DataError(f"best_model: folder {folder} is not empty")
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)  # its caution about pickle, said above
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mlflow.sklearn.save_model(
-            pipeline,
+            model,
             str(folder),
-            signature=infer_signature(features, pipeline.predict(features)),
-            input_example=features.head(5),
+            signature=infer_signature(example, predictions),
+            input_example=example.head(5),
             metadata=meta,
-            pip_requirements=requirements(learner),
+            pip_requirements=pins,
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
         )
 

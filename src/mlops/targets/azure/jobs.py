@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops import github
-from mlops.errors import MlopsError, StepFailed
+from mlops.errors import AzureOnly, MlopsError, StepFailed
+from mlops.project import loaders
 from mlops.project.layout import Layout
-from mlops.project.pipeline import DataInput, load_pipeline
+from mlops.project.pipeline import DataInput, load_pipeline, parse_overrides
 from mlops.project.references import is_asset_ref, parse_ref
 from mlops.targets.azure.workspace import Definition, Echo, azure_errors, ensure, repo_definitions
 
@@ -19,28 +20,54 @@ TERMINAL_OK = "Completed"
 def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]) -> tuple[Any, list[Definition]]:
     """The loaded job (with `--set` applied) and what it needs in the workspace: the cluster it names, the
     environments of its components, the data assets it reads. Components travel with the job itself."""
-    pipeline = load_pipeline(pipeline_file, overrides)
+    try:
+        pipeline = load_pipeline(pipeline_file, overrides)
+    except AzureOnly:  # valid for Azure ML, beyond the local target: read what it needs from the SDK's job
+        job = loaders.load_job(pipeline_file.resolve(), parse_overrides(overrides))
+        return job, _needed(layout, job, *_entity_needs(job))
     if pipeline.problems:
         raise MlopsError(f"{pipeline.path}: " + "; ".join(pipeline.problems))
+    environments = {step.environment for step in pipeline.steps.values() if isinstance(step.environment, str)}
+    sources = [s for s in pipeline.inputs.values() if isinstance(s, DataInput)]
+    sources += [s for step in pipeline.steps.values() for s in step.inputs.values() if isinstance(s, DataInput)]
+    return pipeline.job, _needed(layout, pipeline.job, environments, {s.path for s in sources})
+
+
+def _needed(layout: Layout, job: Any, environments: set[str], data_paths: set[str]) -> list[Definition]:
+    """The cluster the job names, and the environment and data definitions of the repo it references."""
     defined = repo_definitions(layout, ("compute", "environment", "data"))
     wanted: list[Definition] = []
-
-    settings = getattr(pipeline.job, "settings", None)  # a command job names its compute itself
-    compute = str(getattr(settings, "default_compute", None) or getattr(pipeline.job, "compute", None) or "")
+    settings = getattr(job, "settings", None)  # a command job names its compute itself
+    compute = str(getattr(settings, "default_compute", None) or getattr(job, "compute", None) or "")
     wanted += [d for d in defined if d.kind == "compute" and d.name == compute.removeprefix("azureml:")]
-
-    environments = {step.environment for step in pipeline.steps.values() if isinstance(step.environment, str)}
     for reference in sorted(r for r in environments if is_asset_ref(r)):
         ref = parse_ref(reference)
         wanted += [d for d in defined if d.kind == "environment" and d.name == ref.name and d.version == ref.version]
+    for path in sorted(p for p in data_paths if is_asset_ref(p)):
+        asset = layout.catalog.data(path)
+        wanted += [d for d in defined if d.kind == "data" and d.file == asset.file]
+    return list(dict.fromkeys(wanted))
 
-    sources = [s for s in pipeline.inputs.values() if isinstance(s, DataInput)]
-    sources += [s for step in pipeline.steps.values() for s in step.inputs.values() if isinstance(s, DataInput)]
-    for source in sources:
-        if is_asset_ref(source.path):
-            asset = layout.catalog.data(source.path)
-            wanted += [d for d in defined if d.kind == "data" and d.file == asset.file]
-    return pipeline.job, list(dict.fromkeys(wanted))
+
+def _entity_needs(job: Any) -> tuple[set[str], set[str]]:
+    """(environment references, data paths) of a loaded job the local target does not run (a Spark step, an
+    AutoML forecast): its inputs, an AutoML job's data, and each step's component environment and inputs."""
+    environments: set[str] = set()
+    paths: set[str] = set()
+    nodes = [job, *(getattr(job, "jobs", None) or {}).values()]
+    for node in nodes:
+        for name in ("training_data", "validation_data", "test_data"):
+            path = getattr(getattr(node, name, None), "path", None)
+            if isinstance(path, str):
+                paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
+        for value in (getattr(node, "inputs", None) or {}).values():
+            path = getattr(getattr(value, "_data", value), "path", None)
+            if isinstance(path, str):
+                paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
+        environment = getattr(getattr(node, "component", None), "environment", None)
+        if isinstance(environment, str):
+            environments.add(environment if environment.startswith("azureml:") else f"azureml:{environment}")
+    return environments, paths
 
 
 def submit(
