@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/serving_throughput.py
 	$(BIN)/python benchmarks/monitor_metrics.py
 	$(BIN)/python benchmarks/sweep_overhead.py
+	$(BIN)/python benchmarks/model_quality.py
 
 clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 	rm -rf .mlops
