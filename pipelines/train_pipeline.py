@@ -56,6 +56,8 @@ def train_pipeline(
     gate_mode: str,
     min_metric: float,
     min_improvement: float,
+    max_disparity: float,
+    disparity_metric: str,
 ):
     prep = prep_data(
         raw_data=training_data,
@@ -91,6 +93,8 @@ def train_pipeline(
         gate_mode=gate_mode,
         min_metric=min_metric,
         min_improvement=min_improvement,
+        max_disparity=max_disparity,
+        disparity_metric=disparity_metric,
     )
     register = register_model(
         model=train.outputs.model_output,

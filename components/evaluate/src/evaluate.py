@@ -21,7 +21,7 @@ from typing import Any
 import gate
 import pandas as pd
 from champion import ChampionResult, score_champion
-from fairness import group_metrics
+from fairness import check_disparity_metric, group_metrics
 from plots import classification_plots, regression_plots
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
@@ -53,6 +53,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--gate_mode", required=True, choices=gate.MODES)
     parser.add_argument("--min_metric", type=float, help="absent: the primary metric's default (gate.py)")
     parser.add_argument("--min_improvement", type=float, required=True)
+    parser.add_argument("--max_disparity", type=float, help="absent: no fairness check")
+    parser.add_argument("--disparity_metric", required=True)
     parser.add_argument("--evaluation", required=True, help="output folder")
     return parser
 
@@ -134,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     gate.check_config(args.task, args.primary_metric, args.gate_mode, args.min_metric, args.min_improvement)
     check_model_name(args.model_name)
     sensitive = optional_name(args.sensitive_feature)
+    gate.check_max_disparity(args.max_disparity, sensitive)
+    if args.max_disparity is not None:
+        check_disparity_metric(args.disparity_metric, args.task, None)
     metadata = candidate_metadata(args.model, args.task, args.target_column)
     numeric = list(metadata.get("numeric_features", []))
     categorical = list(metadata.get("categorical_features", []))
@@ -157,12 +162,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     metrics, predictions, _ = evaluate_candidate(model, features, target, args.task, out, positive)
 
     fairness = None
+    disparity = None
     if sensitive:
         classes = list(model.classes_) if args.task == "classification" else None
         fairness = {"sensitive_feature": sensitive} | group_metrics(
             target, predictions, test[sensitive], args.task, classes, positive
         )
         _write_json(out / "fairness.json", fairness)
+        if args.max_disparity is not None:
+            check_disparity_metric(args.disparity_metric, args.task, classes is not None and len(classes) == 2)
+            disparity = {
+                "metric": args.disparity_metric,
+                "value": fairness["disparities"].get(args.disparity_metric),
+                "max": args.max_disparity,
+                "sensitive_feature": sensitive,
+            }
 
     # The champion is scored with the candidate's positive class: both numbers must measure the same thing.
     champion: ChampionResult = score_champion(
@@ -178,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         min_improvement=args.min_improvement,
         champion_version=champion.version,
         champion_error=champion.error,
+        disparity=disparity,
     )
     if positive is not None:
         decision["positive_label"] = _plain(positive)
@@ -208,6 +223,9 @@ def log_to_mlflow(
     for name, value in ((fairness or {}).get("differences") or {}).items():
         if value is not None:
             logged[f"fairness_{name}_difference"] = value
+    for name, value in ((fairness or {}).get("disparities") or {}).items():
+        if value is not None:
+            logged[f"fairness_{name}"] = value
     logged["test_rows"] = test_rows
     with mlflow.start_run():
         mlflow.log_params(
@@ -218,6 +236,8 @@ def log_to_mlflow(
                 "min_metric": _tag(decision["min_metric"]),
                 "min_metric_source": decision["min_metric_source"],
                 "min_improvement": args.min_improvement,
+                "max_disparity": _tag(args.max_disparity),
+                "disparity_metric": args.disparity_metric,
                 "positive_label": _tag(decision.get("positive_label")),
                 "sensitive_feature": optional_name(args.sensitive_feature) or "none",
             }

@@ -11,6 +11,10 @@ Checks
   min_improvement  when a champion exists, the candidate improves on it by at least min_improvement; improvement is
                    signed so that positive is better (candidate − champion, or champion − candidate for
                    lower-is-better metrics). A champion that could not be loaded or scored fails this check.
+  max_disparity    (only when given, with a sensitive feature) the candidate's disparity between the sensitive
+                   feature's groups (`disparity_metric`: demographic_parity_difference, equalized_odds_difference,
+                   accuracy_difference or mae_difference, from fairness.py) is at most max_disparity. A disparity
+                   that cannot be computed (a group without positive rows) fails the check.
 
 Modes (like admission-control gates)
   enabled   register only if every check passes.
@@ -76,11 +80,13 @@ def decide(
     min_improvement: float = 0.0,
     champion_version: str | int | None = None,
     champion_error: str | None = None,
+    disparity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The decision record written to decision.json.
 
     `champion_version` None means there is no champion; with `champion_error` set the champion exists but could
     not be loaded or scored on the test split. `min_metric` None: the primary metric's default threshold.
+    `disparity` (when max_disparity is set): {"metric", "value", "max", "sensitive_feature"}.
     """
     threshold = check_config(task, primary_metric, mode, min_metric, min_improvement)
     source = "input" if min_metric is not None else f"default for {primary_metric}"
@@ -106,6 +112,8 @@ def decide(
                 min_improvement,
             )
         )
+        if disparity is not None:
+            checks.append(_disparity_check(disparity))
     passed = all(check["passed"] for check in checks) if checks else None
     failed = [check["detail"] for check in checks if not check["passed"]]
     if mode == "disabled":
@@ -132,6 +140,8 @@ def decide(
         "min_metric": threshold,
         "min_metric_source": source,
         "min_improvement": min_improvement,
+        "max_disparity": None if disparity is None else disparity["max"],
+        "disparity": None if disparity is None else dict(disparity),
         "checks": checks,
         "passed": passed,
         "would_register": would_register,
@@ -187,6 +197,25 @@ def _improvement_check(
         f"improvement over champion version {champion_version} ({metric} {champion_value:.4f}) is "
         f"{gain:+.4f}, {'>=' if ok else '<'} min_improvement {min_improvement:g}",
     )
+
+
+def check_max_disparity(max_disparity: float | None, sensitive_feature: str | None) -> None:
+    """Refuse a max_disparity the gate cannot apply."""
+    if max_disparity is None:
+        return
+    if not math.isfinite(max_disparity) or max_disparity < 0:
+        raise DataError(f"max_disparity: expected a number >= 0, got {max_disparity}")
+    if sensitive_feature is None:
+        raise DataError("max_disparity: needs a sensitive_feature whose groups it compares; give one or leave it out")
+
+
+def _disparity_check(disparity: Mapping[str, Any]) -> dict[str, Any]:
+    name, metric, value, bound = "max_disparity", disparity["metric"], disparity["value"], disparity["max"]
+    over = f"{metric} over {disparity['sensitive_feature']}"
+    if value is None:
+        return _check(name, False, f"{over} could not be computed on the test split (a group lacks the rows it needs)")
+    ok = value <= bound + TOLERANCE
+    return _check(name, ok, f"{over} {value:.4f} {'<=' if ok else '>'} max_disparity {bound:g}")
 
 
 def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:

@@ -88,6 +88,8 @@ def _facts(model: ModelLayout) -> Iterator[tuple[Copy, list[Copy]]]:
         "primary_metric": "primary_metric",
         "min_metric": "min_metric",
         "min_improvement": "min_improvement",
+        "max_disparity": "max_disparity",
+        "fairness_measure": "disparity_metric",
         "training_data": "data_asset",
     }
     for field, name in pipeline_inputs.items():

@@ -51,8 +51,18 @@ class ModelDefinition:
     production_batches: list[str] = field(default_factory=list)
     ground_truth: str | None = None
     drift_manifest: str | None = None
+    # The fairness gate: the largest disparity between the sensitive feature's groups the gate lets through, and
+    # the measure (components/evaluate/src/fairness.py); None: no fairness check.
+    max_disparity: float | None = None
+    disparity_metric: str | None = None
     # The project's default model: the one verbs without --model use when there are several.
     default: bool = False
+
+    @property
+    def fairness_measure(self) -> str:
+        """disparity_metric, or the task's usual one (fairness.py's names)."""
+        default = "demographic_parity_difference" if self.task == "classification" else "mae_difference"
+        return self.disparity_metric or default
 
     @property
     def features(self) -> list[str]:
@@ -107,6 +117,11 @@ def _check(model: ModelDefinition) -> None:
             raise MlopsError(f"{where}: '{column}' is the target or id column and cannot also be a feature")
     if model.sensitive_feature and model.sensitive_feature not in model.features:
         raise MlopsError(f"{where}: sensitive_feature: '{model.sensitive_feature}' is not one of the features")
+    if model.max_disparity is not None:
+        if not model.sensitive_feature:
+            raise MlopsError(f"{where}: max_disparity: needs a sensitive_feature whose groups it compares")
+        if not isinstance(model.max_disparity, (int, float)) or model.max_disparity < 0:
+            raise MlopsError(f"{where}: max_disparity: expected a number >= 0, got {model.max_disparity!r}")
     if model.positive_label is not None and model.task != "classification":
         raise MlopsError(f"{where}: positive_label: only a classification model has one")
     references = {"training_data": model.training_data, "ground_truth": model.ground_truth}

@@ -293,6 +293,8 @@ def _context(
         "primary_metric": definition.primary_metric,
         "min_metric": definition.min_metric,
         "min_improvement": definition.min_improvement,
+        "max_disparity": definition.max_disparity,
+        "disparity_metric": definition.fairness_measure,
         "online_endpoint": definition.online_endpoint,
         "live_deployment": live,
         "candidate_deployment": candidate,

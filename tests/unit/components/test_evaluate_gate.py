@@ -112,6 +112,8 @@ def test_decision_record_shape() -> None:
         "min_metric",
         "min_metric_source",
         "min_improvement",
+        "max_disparity",
+        "disparity",
         "checks",
         "passed",
         "would_register",
@@ -151,3 +153,44 @@ def test_regression_rmse() -> None:
 def test_configuration_errors(task: str, metric: str, mode: str, message: str) -> None:
     with pytest.raises(DataError, match=message):
         decide({}, None, task=task, primary_metric=metric, mode=mode)
+
+
+def disparity(value, bound=0.1):
+    return {"metric": "demographic_parity_difference", "value": value, "max": bound, "sensitive_feature": "sex"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "expected", "fragment"),
+    [
+        ("enabled", 0.25, (False, False, False), "demographic_parity_difference over sex 0.2500 > max_disparity 0.1"),
+        ("enabled", 0.04, (True, True, True), "demographic_parity_difference over sex 0.0400 <= max_disparity 0.1"),
+        ("enabled", None, (False, False, False), "could not be computed"),
+        ("dry_run", 0.25, (False, False, True), "an enabled gate would not register it"),
+        ("disabled", 0.25, (None, True, True), "gate_mode disabled"),
+    ],
+)
+def test_the_fairness_check_blocks_or_passes_in_each_mode(mode, value, expected, fragment) -> None:
+    result = decide(
+        CANDIDATE, None, task="classification", primary_metric="roc_auc", mode=mode, disparity=disparity(value)
+    )
+    assert (result["passed"], result["would_register"], result["register"]) == expected
+    assert fragment in result["reason"] or any(fragment in c["detail"] for c in result["checks"])
+    assert result["max_disparity"] == 0.1 and result["disparity"]["value"] == value
+    if mode != "disabled":
+        assert [c["name"] for c in result["checks"]] == ["min_metric", "min_improvement", "max_disparity"]
+
+
+def test_without_max_disparity_there_is_no_fairness_check() -> None:
+    result = decide(CANDIDATE, None, task="classification", primary_metric="roc_auc")
+    assert "max_disparity" not in [c["name"] for c in result["checks"]] and result["max_disparity"] is None
+
+
+@pytest.mark.parametrize(
+    ("bound", "sensitive", "message"),
+    [(-0.1, "sex", "max_disparity: expected a number >= 0"), (0.1, None, "max_disparity: needs a sensitive_feature")],
+)
+def test_a_max_disparity_the_gate_cannot_apply_is_refused(bound, sensitive, message) -> None:
+    from gate import check_max_disparity
+
+    with pytest.raises(DataError, match=message):
+        check_max_disparity(bound, sensitive)

@@ -22,6 +22,7 @@ def test_binary_group_metrics() -> None:
         "selection_rate": pytest.approx(1 / 3),
         "accuracy": pytest.approx(2 / 3),
         "recall": 0.5,
+        "false_positive_rate": 0.0,  # one negative row, predicted negative
     }
     assert result["groups"]["M"]["selection_rate"] == 1.0
     assert result["groups"]["(missing)"]["count"] == 1
@@ -67,5 +68,41 @@ def test_multiclass_roc_has_one_curve_per_class(tmp_path: Path) -> None:
     result = group_metrics(
         y_true, predictions, pd.Series(["x", "x", "x", "y", "y", "y"]), "classification", ["a", "b", "c"]
     )
-    assert result["groups"]["x"]["selection_rate"] is None  # defined for binary tasks only
-    assert result["differences"]["selection_rate"] is None
+    assert "selection_rate" not in result["groups"]["x"]  # defined for binary tasks only
+    assert result["disparities"] == {"accuracy_difference": result["differences"]["accuracy"]}
+
+
+def test_disparities_equal_fairlearns_own_numbers() -> None:
+    """A positive class other than 1 and groups of uneven size: the measures are fairlearn's, on that class."""
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+    rng = np.random.default_rng(3)
+    y_true = rng.choice(["no", "yes"], 400)
+    y_pred = np.where(rng.random(400) < 0.8, y_true, np.where(y_true == "yes", "no", "yes"))
+    groups = pd.Series(rng.choice(["a", "b", "c"], 400, p=[0.5, 0.3, 0.2]))
+    result = group_metrics(y_true, y_pred, groups, "classification", ["no", "yes"], positive_label="yes")
+    truth, pred = (y_true == "yes").astype(int), (y_pred == "yes").astype(int)
+    expected_dp = demographic_parity_difference(truth, pred, sensitive_features=groups)
+    expected_eo = equalized_odds_difference(truth, pred, sensitive_features=groups)
+    assert result["disparities"]["demographic_parity_difference"] == pytest.approx(expected_dp)
+    assert result["disparities"]["equalized_odds_difference"] == pytest.approx(expected_eo)
+    rates = [row["selection_rate"] for row in result["groups"].values()]
+    assert result["disparities"]["demographic_parity_difference"] == pytest.approx(max(rates) - min(rates))
+
+
+@pytest.mark.parametrize(
+    ("metric", "task", "binary", "message"),
+    [
+        ("equalized_odds_difference", "regression", None, "for this regression model use one of mae_difference"),
+        ("mae_difference", "classification", True, "is defined for regression"),
+        ("demographic_parity_difference", "classification", False, "use one of accuracy_difference"),
+        ("parity", "classification", True, "'parity' is not supported"),
+    ],
+)
+def test_a_disparity_metric_the_task_does_not_define_is_refused(metric, task, binary, message) -> None:
+    from fairness import check_disparity_metric
+    from tabular_common.errors import DataError
+
+    with pytest.raises(DataError, match="^disparity_metric: ") as raised:
+        check_disparity_metric(metric, task, binary)
+    assert message in str(raised.value)
