@@ -103,6 +103,6 @@ def test_a_disparity_metric_the_task_does_not_define_is_refused(metric, task, bi
     from fairness import check_disparity_metric
     from tabular_common.errors import DataError
 
-    with pytest.raises(DataError, match="^disparity_metric: ") as raised:
+    with pytest.raises(DataError, match=r"^disparity_metric: ") as raised:
         check_disparity_metric(metric, task, binary)
     assert message in str(raised.value)
