@@ -241,6 +241,17 @@ def test_the_repo_is_valid(repo_root):
     assert [p.render(repo_root) for p in problems] == []
 
 
+def test_a_folder_is_validated_file_by_file_and_an_empty_one_is_refused(repo_root, capsys, monkeypatch):
+    from mlops.cli import main
+
+    monkeypatch.chdir(repo_root)
+    assert main(["validate", "schedules", "pipelines/train.yml"]) == 0  # a folder and a file together
+    checked = len(list((repo_root / "schedules").glob("*.yml")))
+    assert capsys.readouterr().out.strip() == f"{checked + 1} file(s) valid"
+    assert main(["validate", "docs"]) == 2
+    assert "docs: no Azure ML YAML or MLTable files in this folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_each_broken_file_is_reported_with_file_and_field(miniproject, capsys, case):
     mutate, broken_file, expected = CASES[case]

@@ -12,7 +12,7 @@ from mlops.project.layout import Layout
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     validate = verbs.add_parser("validate", help="load every Azure ML YAML offline and check what the SDK misses")
-    validate.add_argument("files", nargs="*", type=Path, help="only these files (default: the whole repo)")
+    validate.add_argument("files", nargs="*", type=Path, help="only these files or folders (default: the whole repo)")
     validate.set_defaults(func=validate_files)
 
 
@@ -21,10 +21,14 @@ def validate_files(args: argparse.Namespace) -> int:
 
     # Files given: their project, or (a job YAML anywhere) their own folder, as `mlops job run` reads them.
     project = Layout.for_job(args.files[0]) if args.files else layout()
-    targets = [f.resolve() for f in args.files] or validate.discover(project)
-    missing = [f for f in targets if not f.exists()]
+    given = [f.resolve() for f in args.files]
+    missing = [f for f in given if not f.exists()]
     if missing:
         raise MlopsError(f"{missing[0]}: file not found")
+    targets = [file for f in given for file in (validate.in_folder(f) if f.is_dir() else [f])]
+    if given and not targets:
+        raise MlopsError(f"{given[0]}: no Azure ML YAML or MLTable files in this folder")
+    targets = targets or validate.discover(project)
     problems = validate.validate_files(project, targets, whole_project=not args.files)
     for problem in problems:
         print(problem.render(project.root))

@@ -44,9 +44,15 @@ class Problem:
 def discover(layout: Layout) -> list[Path]:
     files: list[Path] = list(layout.model_files())
     for base in layout.definition_folders:
-        if base.is_dir():
-            files += [p for p in base.rglob("*") if p.is_file() and _is_yaml_or_mltable(p)]
+        files += in_folder(base)
     return sorted(files)
+
+
+def in_folder(folder: Path) -> list[Path]:
+    """The Azure ML YAML and MLTable files under a folder (none when it is not one)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and _is_yaml_or_mltable(p))
 
 
 def _is_yaml_or_mltable(path: Path) -> bool:
