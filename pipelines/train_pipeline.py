@@ -30,12 +30,13 @@ YAML_TWIN = HERE / "train.yml"
 prep_data = load_component(source=COMPONENTS / "prep" / "component.yml")
 train_model = load_component(source=COMPONENTS / "train" / "component.yml")
 evaluate_model = load_component(source=COMPONENTS / "evaluate" / "component.yml")
+responsible_ai_insights = load_component(source=COMPONENTS / "rai" / "component.yml")
 register_model = load_component(source=COMPONENTS / "register" / "component.yml")
 
 
 @dsl.pipeline(
     display_name="train-diabetes-classifier",
-    description="prep -> train -> evaluate (against the champion) -> register (when the gate says so)",
+    description="prep -> train -> evaluate (against the champion) -> rai -> register (when the gate says so)",
 )
 def train_pipeline(
     training_data: Input,
@@ -96,11 +97,19 @@ def train_pipeline(
         max_disparity=max_disparity,
         disparity_metric=disparity_metric,
     )
+    rai = responsible_ai_insights(
+        model=train.outputs.model_output,
+        test_data=prep.outputs.test_data,
+        target_column=target_column,
+        task=task,
+        evaluation=evaluate.outputs.evaluation,
+    )
     register = register_model(
         model=train.outputs.model_output,
         evaluation=evaluate.outputs.evaluation,
         model_name=model_name,
         data_asset=data_asset,
+        insights=rai.outputs.insights,
     )
     return {"evaluation": evaluate.outputs.evaluation, "registration": register.outputs.registration}
 

@@ -32,10 +32,10 @@ def test_the_serverless_pipeline_is_train_yml_on_serverless_compute() -> None:
 @pytest.mark.parametrize(("name", "step"), [("train-sweep.yml", "sweep"), ("train-automl.yml", "automl")])
 def test_a_variant_replaces_only_the_train_step(name: str, step: str) -> None:
     train, variant = load("train.yml"), load(name)
-    assert set(variant["jobs"]) == {"prep", step, "evaluate", "register"}
+    assert set(variant["jobs"]) == {"prep", step, "evaluate", "rai", "register"}
     for kept in ("prep",):
         assert variant["jobs"][kept] == train["jobs"][kept]
-    for consumer in ("evaluate", "register"):
+    for consumer in ("evaluate", "rai", "register"):
         model = variant["jobs"][consumer]["inputs"].pop("model")
         assert step in model and train["jobs"][consumer]["inputs"].pop("model")
         assert variant["jobs"][consumer] == train["jobs"][consumer]

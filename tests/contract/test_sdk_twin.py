@@ -45,7 +45,7 @@ def twin_module(repo_root: Path):
 def test_sdk_twin_and_yaml_describe_the_same_graph(repo_root, twin_module):
     from_yaml = describe(load_job(source=repo_root / "pipelines" / "train.yml"))
     from_sdk = describe(twin_module.build_pipeline_job())
-    assert from_sdk["steps"] == from_yaml["steps"] == ["prep", "train", "evaluate", "register"]
+    assert from_sdk["steps"] == from_yaml["steps"] == ["prep", "train", "evaluate", "rai", "register"]
     for step in from_yaml["jobs"]:
         assert from_sdk["jobs"][step] == from_yaml["jobs"][step], step
     assert from_sdk == from_yaml

@@ -55,6 +55,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--evaluation", required=True, help="evaluate_model's output folder")
     parser.add_argument("--model_name", required=True)
     parser.add_argument("--data_asset", help="e.g. azureml:diabetes-training:1")
+    parser.add_argument("--insights", help="responsible_ai_insights' output folder (tags and artifacts)")
     parser.add_argument("--registration", required=True, help="output folder")
     return parser
 
@@ -114,6 +115,25 @@ def version_tags(
         tags[FINGERPRINT] = str(decision[FINGERPRINT])
     if data_asset:
         tags["data_asset"] = data_asset
+    return tags
+
+
+def rai_tags(folder: Path | None) -> dict[str, str]:
+    """The version's Responsible AI tags from insights.json: the three most important features, the worst error
+    cohort and the surrogate's fidelity."""
+    if folder is None:
+        return {}
+    insights = read_json(folder / "insights.json", "written by responsible_ai_insights")
+    try:
+        top = [row["feature"] for row in insights["explanations"]["permutation"][:3]]
+        cohorts = insights["error_analysis"]["tree_cohorts"]
+        fidelity = insights["explanations"]["surrogate"]["fidelity"]
+    except (KeyError, TypeError, IndexError) as exc:
+        raise DataError(f"{folder / 'insights.json'}: missing {exc} (written by responsible_ai_insights?)") from None
+    tags = {"rai_top_features": ",".join(top), "rai_surrogate_fidelity": repr(float(fidelity))}
+    if cohorts:
+        worst = cohorts[0]
+        tags["rai_worst_cohort"] = f"{worst['conditions']} ({worst['error_rate']:.1%} of {worst['rows']} rows)"
     return tags
 
 
@@ -266,6 +286,10 @@ def _main(argv: Sequence[str] | None) -> None:
         own_tags = client.get_run(run.info.run_id).data.tags
         source = f"runs:/{run_id}/{MODEL_ARTIFACT_PATH}"
         tags = version_tags(metrics, decision, lineage_tags(own_tags, dict(os.environ)), run_id, args.data_asset)
+        insights = Path(args.insights) if args.insights else None
+        tags |= rai_tags(insights)
+        if insights is not None:  # the report beside the model it describes, on the training run
+            client.log_artifacts(run_id, str(insights), artifact_path="rai")
         with registry_lock():
             record = register_and_promote(client, model_name, source, decision, tags)
             _write(out, record)

@@ -13,7 +13,13 @@ from pathlib import Path
 import yaml
 
 COMPONENTS = Path(__file__).resolve().parents[3] / "components"
-SCRIPTS = {"prep": "prep.py", "train": "train.py", "evaluate": "evaluate.py", "register": "register.py"}
+SCRIPTS = {
+    "prep": "prep.py",
+    "train": "train.py",
+    "evaluate": "evaluate.py",
+    "rai": "rai.py",
+    "register": "register.py",
+}
 
 _PLACEHOLDER = re.compile(r"\$\{\{(inputs|outputs)\.(\w+)\}\}")
 _OPTIONAL_BLOCK = re.compile(r"\$\[\[(.*?)\]\]")

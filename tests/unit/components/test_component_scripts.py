@@ -171,6 +171,38 @@ def test_autolog_logs_each_metric_and_parameter_once(chain: Chain, mlflow_store,
     assert "training_roc_curve.png" in {a.path for a in artifacts}
 
 
+def test_rai_script_writes_its_report_and_the_version_carries_its_tags(
+    chain: Chain, mlflow_store, run_component
+) -> None:
+    root = chain.root
+    insights = root / "insights"
+    insights.mkdir()
+    args = command_args(
+        "rai",
+        model=chain.outputs["model"],
+        test_data=chain.outputs["test"],
+        target_column="diabetic",
+        evaluation=chain.outputs["evaluation"],
+        insights=insights,
+    )
+    run_id = mlflow_store.step_run("rai")
+    ok(run_component("rai", args, run_id))
+    report = json.loads((insights / "insights.json").read_text())
+    assert report["rows"] == 80 and report["explanations"]["permutation"][0]["feature"]
+    assert report["fairness"]["sensitive_feature"] == "sex"  # evaluate's numbers, carried over
+    page = (insights / "report.html").read_text()
+    assert "<img" in page and "http" not in page.split("<body>")[1]  # self-contained: nothing fetched
+    client = mlflow_store.client()
+    assert {a.path for a in client.list_artifacts(run_id, "rai")} >= {"rai/report.html", "rai/insights.json"}
+    assert "rai_surrogate_fidelity" in client.get_run(run_id).data.metrics
+
+    from register import rai_tags
+
+    tags = rai_tags(insights)
+    assert tags["rai_top_features"].split(",")[0] == report["explanations"]["permutation"][0]["feature"]
+    assert "rows)" in tags["rai_worst_cohort"]
+
+
 def test_evaluate_script(chain: Chain, mlflow_store) -> None:
     folder = chain.outputs["evaluation"]
     metrics = load_json(folder / "metrics.json")
