@@ -74,6 +74,10 @@ def test_registered_version_carries_metrics_and_lineage_tags(runs, repo_root):
     assert tags["git_commit"] != ""
     source = client.get_model_version(MODEL, "2").run_id
     assert source == better.steps["train"].mlflow_run_id  # registered from the training run: lineage
+    insights = json.loads((better.steps["rai"].outputs["insights"] / "insights.json").read_text())
+    top = [row["feature"] for row in insights["explanations"]["permutation"][:3]]
+    assert tags["rai_top_features"] == ",".join(top) and "rows)" in tags["rai_worst_cohort"]
+    assert {a.path for a in client.list_artifacts(source, "rai")} >= {"rai/report.html", "rai/insights.json"}
 
 
 def test_metrics_are_logged_to_the_step_runs(runs):
@@ -160,3 +164,19 @@ def test_the_sdk_twin_runs_locally_and_reuses_what_the_yaml_ran(runs, monkeypatc
     assert run.steps["prep"].reused_from == results["first_weak"].steps["prep"].mlflow_run_id
     assert run.steps["train"].reused_from == results["better"].steps["train"].mlflow_run_id
     assert registration(run)["registered"] is False
+
+
+def test_the_azure_rai_dashboard_runs_the_local_rai_step_on_the_registered_model(runs, repo_root, monkeypatch, capsys):
+    """pipelines/rai.yml names registry components that exist only on Azure: locally it says so and runs
+    components/rai on version 1 of the model, from the local registry."""
+    results, _ = runs
+    monkeypatch.setenv("MLOPS_HOME", str(results["better"].state.root))
+    monkeypatch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+    assert main(["pipeline", "run", str(repo_root / "pipelines" / "rai.yml")]) == 0
+    out = capsys.readouterr().out
+    assert "note: rai.yml is Azure ML's Responsible AI dashboard" in out
+    insights = Path(next(line for line in out.splitlines() if "output insights:" in line).split(": ", 1)[1])
+    report = json.loads((insights / "insights.json").read_text())
+    assert report["model"] and report["rows"] == 1000 and report["fairness"] is None  # no evaluate step here
+    command = (insights.parents[1] / "command.txt").read_text()
+    assert "azureml-models/diabetes-classifier/1/model" in command and (insights / "report.html").is_file()

@@ -30,7 +30,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--test_data", required=True)
     parser.add_argument("--target_column", required=True)
     parser.add_argument("--task", required=True, choices=TASKS)
-    parser.add_argument("--evaluation", required=True, help="evaluate's output folder")
+    parser.add_argument("--evaluation", help="evaluate's output folder (absent: no fairness section)")
     parser.add_argument("--max_rows", type=int, required=True)
     parser.add_argument("--local_rows", type=int, required=True)
     parser.add_argument("--min_cohort_rows", type=int, required=True)
@@ -39,8 +39,10 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def fairness_section(evaluation: Path) -> dict[str, Any] | None:
+def fairness_section(evaluation: Path | None) -> dict[str, Any] | None:
     """evaluate's per-group metrics and, when the gate bounded a disparity, its check."""
+    if evaluation is None:
+        return None
     file = evaluation / "fairness.json"
     if not file.is_file():
         return None
@@ -102,7 +104,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     insights = {
         "model": metadata.get("estimator", "model"),
         "task": args.task,
-        **insights_of(model, features, target, args.task, positive, args, fairness_section(Path(args.evaluation))),
+        **insights_of(
+            model,
+            features,
+            target,
+            args.task,
+            positive,
+            args,
+            fairness_section(Path(args.evaluation) if args.evaluation else None),
+        ),
     }
     out = Path(args.insights)
     out.mkdir(parents=True, exist_ok=True)

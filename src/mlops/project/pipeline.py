@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import AzureOnly, MlopsError
-from mlops.project import automl, loaders
+from mlops.project import automl, loaders, rai_dashboard
 from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
 from mlops.project.parallel import Parallel
@@ -87,6 +87,7 @@ class Pipeline:
     steps: dict[str, Step]  # in execution order
     problems: list[str]
     kind: str = "pipeline"
+    notice: str | None = None  # what the local target runs differently from Azure, said before it runs
 
     @property
     def name(self) -> str:
@@ -133,6 +134,8 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> Pipeline:
             f"{path}: type: {raw.get('type')!r}; the local target runs command, pipeline, sweep and automl jobs "
             "(submit other job types with --target azure)"
         )
+    if rai_dashboard.is_dashboard(raw):
+        return _load_rai_dashboard(path, raw, overrides)
     raw_jobs = raw.get("jobs") or {}
     for name, spec in raw_jobs.items():
         _check_step_type(path, name, spec)
@@ -453,6 +456,40 @@ class _Wrapped:
 
     def __init__(self, data: Any) -> None:
         self._data = data
+
+
+def _load_rai_dashboard(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:
+    """Azure's RAI dashboard pipeline: the job as azure-ai-ml loads it (what `--target azure` submits), checked
+    against the registry components' inputs (`rai_dashboard.problems`); locally one step, the project's own RAI
+    component (components/rai), on the model and test data the dashboard's constructor reads."""
+    job = loaders.load_job(path, parse_overrides(overrides or []))
+    problems = rai_dashboard.problems(raw, exists=lambda relative: (path.parent / relative).exists())
+    layout = Layout.for_job(path)
+    component_file = layout.components / "rai" / "component.yml"
+    if not layout.in_project or not component_file.is_file():
+        raise AzureOnly(
+            f"{path}: the RAI dashboard's components are in Azure's registry (submit with --target azure); locally "
+            f"the project's components/rai runs in its place, and {layout.root} has none"
+        )
+    as_dict = job._to_dict()
+    inputs = {
+        name: _pipeline_input(path, name, value, job.inputs[name])
+        for name, value in (as_dict.get("inputs") or {}).items()
+    }
+    component = loaders.load_component(component_file)
+    step = Step("rai", component, component_file, environment=_environment_reference(loaders.read_yaml(component_file)))
+    for name, source in rai_dashboard.local_inputs(raw).items():
+        kind, _, value = source.partition(":")
+        step.inputs[name] = ParentInput(value) if kind == "parent" else Literal(value)
+    step.outputs_to_parent = {"insights": "insights"}  # where the local run says the report is
+    steps = {"rai": step}
+    problems += check_bindings(inputs, {"insights": "uri_folder"}, steps)
+    notice = (
+        f"{path.name} is Azure ML's Responsible AI dashboard (rai_tabular_* components of the azureml registry: "
+        "--target azure runs them); locally the template's own RAI step (components/rai) runs on the same model "
+        "and test data"
+    )
+    return Pipeline(path, job, inputs, {"insights": "uri_folder"}, steps, problems, notice=notice)
 
 
 def _job_ports(raw: dict[str, Any], job: Any) -> tuple[dict[str, Literal | DataInput], dict[str, str]]:

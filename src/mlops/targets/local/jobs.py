@@ -54,7 +54,7 @@ from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.project.sweep import Listed, Sweep
-from mlops.targets.local import envs, tracking
+from mlops.targets.local import envs, registry, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path
@@ -203,6 +203,8 @@ def submit(
         shape = {"pipeline": f"{count} step{'s' if count != 1 else ''}", "sweep": "trials of one command"}.get(
             pipeline.kind, "one command"
         )
+        if pipeline.notice:
+            echo(f"note: {pipeline.notice}")
         echo(f"{pipeline.kind} job {pipeline.name}: {shape}, local target, run {run_id}")
         for index, step in enumerate(pipeline.steps.values(), start=1):
             label = f"[{index}/{len(pipeline.steps)}] {step.name}"
@@ -678,7 +680,15 @@ def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: LocalCatalog) -> dict[
 
 
 def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: LocalCatalog | None = None) -> Path:
-    if is_asset_ref(source.path):
+    if is_asset_ref(source.path) and source.type in ("mlflow_model", "custom_model"):
+        # A registered model version (azureml:<name>:<version>), from the local registry, as Azure mounts it.
+        layout = Layout.for_job(pipeline.path)
+        try:
+            model = (catalog or layout.catalog).model(source.path)
+        except MlopsError as exc:
+            raise MlopsError(f"{pipeline.path}: {where}.path: {exc}") from None
+        path = registry.materialize(layout.state, model) / "model"
+    elif is_asset_ref(source.path):
         catalog = catalog or Layout.for_job(pipeline.path).catalog
         path = catalog.data(source.path, f"{pipeline.path}: {where}.path").path
     elif is_storage_uri(source.path):
