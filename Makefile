@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/monitor_metrics.py
 	$(BIN)/python benchmarks/sweep_overhead.py
 	$(BIN)/python benchmarks/model_quality.py
+	$(BIN)/python benchmarks/rai_overhead.py
 
 clean:  ## remove local state (tracking DB, runs, cache); keeps .venv
 	rm -rf .mlops
