@@ -1,10 +1,10 @@
 """responsible_ai_insights: explanations, error analysis and the fairness picture of the candidate model.
 
 Runs after evaluate, on the same test split (at most `max_rows` rows, sampled by seed). Writes to `insights`:
-insights.json (the machine contract), report.html (one page a person reads, plots embedded), importance.png and
-cohorts.png; logs them to the step's MLflow run under `rai/` with the surrogate's fidelity as a metric. The fairness
-section is evaluate's (fairness.json and the gate's max_disparity check), so both read the same numbers.
-register_model tags the registered version with the top features and the worst cohort.
+insights.json (the machine contract) and report.html (one page a person reads, charts inline); logs them to the
+step's MLflow run under `rai/` with the surrogate's fidelity as a metric. The fairness section is evaluate's
+(fairness.json and the gate's max_disparity check), so both read the same numbers. register_model tags the
+registered version with the top features and the worst cohort.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from error_analysis import errors_of, feature_cohorts, tree_cohorts
 from explain import permutation_ranking, score_function, surrogate
-from report import bar_plot, write_html
+from report import write_html
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
 from tabular_common.model_info import candidate_metadata, positive_label_of
@@ -116,24 +116,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     out = Path(args.insights)
     out.mkdir(parents=True, exist_ok=True)
-    plots = {
-        "importance": bar_plot(
-            insights["explanations"]["permutation"],
-            "feature",
-            "importance",
-            "Permutation importance",
-            out / "importance.png",
-        ),
-        "cohorts": bar_plot(
-            insights["error_analysis"]["tree_cohorts"],
-            "conditions",
-            "error_rate",
-            "Error rate by cohort",
-            out / "cohorts.png",
-        ),
-    }
     (out / "insights.json").write_text(json.dumps(insights, indent=2, default=str) + "\n", encoding="utf-8")
-    write_html(insights, plots, out / "report.html")
+    write_html(insights, out / "report.html")
     top = [row["feature"] for row in insights["explanations"]["permutation"][:3]]
     worst = insights["error_analysis"]["tree_cohorts"][0] if insights["error_analysis"]["tree_cohorts"] else None
     with mlflow.start_run():

@@ -1,30 +1,36 @@
-"""The RAI report: one self-contained HTML page a person reads (plots embedded, no network), beside insights.json."""
+"""The RAI report: one self-contained HTML page a person reads (charts as inline SVG, no network fetches), beside
+insights.json."""
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 from typing import Any
 
 
-def bar_plot(rows: list[dict[str, Any]], label: str, value: str, title: str, path: Path, top: int = 12) -> Path:
-    import matplotlib
+def bar_chart(rows: list[dict[str, Any]], label: str, value: str, title: str, top: int = 12) -> str:
+    """A horizontal bar chart as inline SVG (no plotting library to import, nothing to fetch, sharp at any size)."""
+    shown = rows[:top]
+    largest = max((abs(float(row[value])) for row in shown), default=0.0) or 1.0
+    height, label_width, bar_width = 22, 330, 300
+    bars = []
+    for index, row in enumerate(shown):
+        y = 28 + index * height
+        width = max(1.0, bar_width * abs(float(row[value])) / largest)
+        bars.append(
+            f"<text x='{label_width - 6}' y='{y + 14}' text-anchor='end'>{_e(str(row[label])[:48])}</text>"
+            f"<rect x='{label_width}' y='{y + 3}' width='{width:.1f}' height='{height - 6}' fill='#4878a8'/>"
+            f"<text x='{label_width + width + 4:.1f}' y='{y + 14}'>{float(row[value]):.3g}</text>"
+        )
+    total = 36 + len(shown) * height
+    return (
+        f"<svg width='{label_width + bar_width + 60}' height='{total}' "
+        f"font-family='sans-serif' font-size='12' role='img' aria-label='{_e(title)}'>"
+        f"<text x='4' y='16' font-weight='bold'>{_e(title)}</text>{''.join(bars)}</svg>"
+    )
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    shown = rows[:top][::-1]
-    fig, axis = plt.subplots(figsize=(7, 0.35 * len(shown) + 1.2))
-    axis.barh([str(row[label])[:60] for row in shown], [row[value] for row in shown], color="#4878a8")
-    axis.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def write_html(insights: dict[str, Any], plots: dict[str, Path], path: Path) -> Path:
+def write_html(insights: dict[str, Any], path: Path) -> Path:
     explanations, errors, fairness = insights["explanations"], insights["error_analysis"], insights.get("fairness")
     top = ", ".join(row["feature"] for row in explanations["permutation"][:3])
     worst = errors["tree_cohorts"][0] if errors["tree_cohorts"] else None
@@ -50,7 +56,8 @@ def write_html(insights: dict[str, Any], plots: dict[str, Path], path: Path) -> 
         )
         parts.append(f"<p><b>Fairness over {_e(fairness['sensitive_feature'])}</b>{verdict}</p>")
     parts.append("</div>")
-    parts += ["<h2>Global explanations</h2>", _img(plots.get("importance")), "<h3>Permutation importance</h3>"]
+    importance = bar_chart(explanations["permutation"], "feature", "importance", "Permutation importance")
+    parts += ["<h2>Global explanations</h2>", importance, "<h3>Permutation importance</h3>"]
     parts.append(_table(explanations["permutation"], ["feature", "importance", "std"]))
     surrogate = explanations["surrogate"]
     parts.append(
@@ -62,7 +69,8 @@ def write_html(insights: dict[str, Any], plots: dict[str, Path], path: Path) -> 
     for row in surrogate["local"]:
         parts.append(f"<h4>Row {row['row']}: model predicts {_e(row['model_prediction'])}</h4>")
         parts.append(_table(row["contributions"][:6], ["feature", "value", "contribution"]))
-    parts += ["<h2>Error analysis</h2>", _img(plots.get("cohorts")), "<h3>Cohorts (error tree leaves)</h3>"]
+    cohorts = bar_chart(errors["tree_cohorts"], "conditions", "error_rate", "Error rate by cohort")
+    parts += ["<h2>Error analysis</h2>", cohorts, "<h3>Cohorts (error tree leaves)</h3>"]
     parts.append(_table(errors["tree_cohorts"], ["conditions", "rows", "errors", "error_rate"]))
     parts.append("<h3>By feature</h3>")
     parts.append(_table(errors["feature_cohorts"][:15], ["conditions", "rows", "errors", "error_rate"]))
@@ -87,13 +95,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return _e("" if value is None else value)
-
-
-def _img(path: Path | None) -> str:
-    if path is None:
-        return ""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"<img alt='{_e(path.stem)}' src='data:image/png;base64,{data}'>"
 
 
 def _e(value: Any) -> str:
