@@ -244,3 +244,23 @@ def test_a_job_beyond_the_local_target_is_still_submitted_with_what_it_needs(rep
     assert "AutoArima" in [str(getattr(a, "value", a)) for a in job.training.allowed_training_algorithms]
     assert [(e.name, e.version) for e in client.data.sent] == [("diabetes-visits", "1")]
     assert [c.name for c in client.compute.sent] == ["cpu-cluster"]
+
+
+def test_the_rai_dashboard_is_submitted_as_loaded_with_the_data_it_reads(repo_root):
+    """`--target azure` sends Azure's RAI dashboard itself (registry components), not the local RAI step."""
+    client = fake_client()
+    rai = repo_root / "pipelines" / "rai.yml"
+    jobs.submit(client, Layout(repo_root), rai, [], wait=False, echo=lambda _: None)
+    (job,) = client.jobs.sent
+    assert job._to_dict() == azureml.load_job(rai)._to_dict()
+    assert set(job.jobs) == {
+        "constructor",
+        "explanation",
+        "error_analysis",
+        "counterfactual",
+        "causal",
+        "gather",
+        "scorecard",
+    }
+    assert [(e.name, e.version) for e in client.data.sent] == [("diabetes-training", "1")]
+    assert [c.name for c in client.compute.sent] == ["cpu-cluster"]

@@ -15,6 +15,7 @@ from mlops.project.references import is_asset_ref, parse_ref
 from mlops.targets.azure.workspace import Definition, Echo, azure_errors, ensure, repo_definitions
 
 TERMINAL_OK = "Completed"
+MODEL_TYPES = ("mlflow_model", "custom_model", "triton_model")
 
 
 def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]) -> tuple[Any, list[Definition]]:
@@ -30,7 +31,8 @@ def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]
     environments = {step.environment for step in pipeline.steps.values() if isinstance(step.environment, str)}
     sources = [s for s in pipeline.inputs.values() if isinstance(s, DataInput)]
     sources += [s for step in pipeline.steps.values() for s in step.inputs.values() if isinstance(s, DataInput)]
-    return pipeline.job, _needed(layout, pipeline.job, environments, {s.path for s in sources})
+    data = {s.path for s in sources if s.type not in MODEL_TYPES}  # a registered model is the registry's, not data
+    return pipeline.job, _needed(layout, pipeline.job, environments, data)
 
 
 def _needed(layout: Layout, job: Any, environments: set[str], data_paths: set[str]) -> list[Definition]:
@@ -61,7 +63,10 @@ def _entity_needs(job: Any) -> tuple[set[str], set[str]]:
             if isinstance(path, str):
                 paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
         for value in (getattr(node, "inputs", None) or {}).values():
-            path = getattr(getattr(value, "_data", value), "path", None)
+            entity = getattr(value, "_data", value)
+            if getattr(entity, "type", None) in MODEL_TYPES:
+                continue
+            path = getattr(entity, "path", None)
             if isinstance(path, str):
                 paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
         environment = getattr(getattr(node, "component", None), "environment", None)
