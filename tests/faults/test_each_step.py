@@ -81,6 +81,7 @@ def test_each_step_stopped_by_a_signal_leaves_nothing_behind(repo_root, tmp_path
         "prep": "reused",  # completed in the run stopped in train
         "train": "reused",  # completed in the run stopped in evaluate
         "evaluate": "completed",  # never reused (it reads the registry), and never completed before
+        "rai": "reused",  # completed in the run stopped in register, on the same evaluation
         "register": "completed",
     }
     from mlflow.tracking import MlflowClient

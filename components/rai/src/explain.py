@@ -72,11 +72,14 @@ def surrogate(model: Any, features: pd.DataFrame, task: str, seed: int, local_ro
     )
     local = []
     explained = ebm.explain_local(features.head(local_rows))
+    classes = list(getattr(ebm, "classes_", []))
     for index in range(min(local_rows, len(features))):
         data = explained.data(index)
+        # Multiclass: each term scores every class; the row's contributions are those toward the class it got.
+        pick = classes.index(mimic[index]) if len(classes) > 2 else None
         contributions = sorted(
             (
-                {"feature": str(n), "value": _plain(v), "contribution": float(s)}
+                {"feature": str(n), "value": _plain(v), "contribution": _score(s, pick)}
                 for n, v, s in zip(data["names"], data["values"], data["scores"], strict=True)
             ),
             key=lambda row: abs(row["contribution"]),
@@ -86,11 +89,15 @@ def surrogate(model: Any, features: pd.DataFrame, task: str, seed: int, local_ro
             {
                 "row": int(index),
                 "model_prediction": _plain(predicted[index]),
-                "intercept": float(data["extra"]["scores"][0]),
+                "intercept": _score(data["extra"]["scores"][0], pick),
                 "contributions": contributions,
             }
         )
     return {"fidelity": fidelity, "fidelity_kind": fidelity_kind, "global": importances, "local": local}
+
+
+def _score(score: Any, pick: int | None) -> float:
+    return float(np.asarray(score)[pick]) if pick is not None else float(score)
 
 
 def _plain(value: Any) -> Any:

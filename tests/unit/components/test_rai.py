@@ -73,3 +73,23 @@ def test_regression_errors_are_the_worst_quarter() -> None:
     truth = np.arange(8, dtype=float)
     predicted = truth + np.array([0, 0, 0, 0, 0, 0, 3, 5])
     assert errors_of("regression", truth, predicted).tolist() == [False] * 6 + [True, True]
+
+
+def test_multiclass_and_regression_models_are_explained_too(signal_table) -> None:
+    from estimators import build_estimator, build_pipeline
+
+    frame, _ = signal_table
+    three = pd.Series(np.digitize(frame["x1"] - frame["x2"], [-1, 1]), name="y")  # classes 0, 1, 2
+    numeric = [f"x{i}" for i in range(1, 6)]
+    forest, _ = build_estimator("random_forest", "classification", {"n_estimators": 30, "max_depth": 5, "seed": 0})
+    model = build_pipeline(numeric, ["colour"], forest).fit(frame, three)
+    result = surrogate(model, frame, "classification", seed=0, local_rows=2)
+    assert all(isinstance(c["contribution"], float) for row in result["local"] for c in row["contributions"])
+    assert {row["feature"] for row in result["global"][:2]} == {"x1", "x2"}
+    value = frame["x1"] * 3 + frame["x3"]
+    ridge, _ = build_estimator("linear_regression", "regression", {"c": 1.0})
+    regression = build_pipeline(numeric, ["colour"], ridge).fit(frame, value)
+    fitted = surrogate(regression, frame, "regression", seed=0, local_rows=1)
+    assert fitted["fidelity"] > 0.9 and fitted["global"][0]["feature"] == "x1"
+    ranking = permutation_ranking(regression, frame, value, score_function("regression", [], None), seed=0)
+    assert [row["feature"] for row in ranking[:2]] == ["x1", "x3"]
