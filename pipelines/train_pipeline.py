@@ -111,7 +111,11 @@ def train_pipeline(
         data_asset=data_asset,
         insights=rai.outputs.insights,
     )
-    return {"evaluation": evaluate.outputs.evaluation, "registration": register.outputs.registration}
+    return {
+        "evaluation": evaluate.outputs.evaluation,
+        "registration": register.outputs.registration,
+        "insights": rai.outputs.insights,
+    }
 
 
 def build_pipeline_job() -> PipelineJob:

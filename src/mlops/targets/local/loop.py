@@ -161,6 +161,9 @@ def training_summary(outputs: dict[str, Path], state_root: Path, run_dir: Path) 
             lines.append(f"registered: {info['model_name']} version {info['version']} (champion)")
         else:
             lines.append("not registered: the gate said no (reason above); the champion stays")
+    insights = outputs.get("insights")
+    if insights and (insights / "report.html").is_file():
+        lines.append(f"responsible AI report: {insights / 'report.html'}")
     lines += [
         f"run folder: {run_dir}",
         f"local state: {state_root} (delete it for a clean slate)",
