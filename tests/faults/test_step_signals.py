@@ -76,8 +76,9 @@ def test_stop_signals_during_a_step_leave_no_process_no_running_run_and_nothing_
     assert "mlops: marked 2 stale run(s) FAILED" in err  # the SIGKILLed run: the pipeline run and its hold run
     assert processes_naming(str(state / "runs")) == []
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{state / 'mlflow.db'}")
-    runs = mlflow_runs(f"sqlite:///{state / 'mlflow.db'}")
+    store = f"sqlite:///{state / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    runs = mlflow_runs(store)
     assert [r.info.run_id for r in runs if r.info.status == "RUNNING"] == []
     by_parent: dict[str, dict[str, object]] = {}
     for run in runs:

@@ -4,6 +4,7 @@ timeouts, error_threshold, append_row output written only on success."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from mlops.errors import StepFailed
-from mlops.project.layout import Layout
+from mlops.project.layout import Layout, StateDir
 from mlops.targets.local import batch
 from mlops.targets.local.registry import materialize
 
@@ -45,6 +46,19 @@ def test_settings_come_from_the_deployment_yaml(settings):
     )
     assert (settings.max_retries, settings.timeout_s, settings.error_threshold) == (3, 300.0, 5)
     assert settings.environment_variables == {"ID_COLUMN": "patient_id"}
+
+
+def test_materializing_a_version_leaves_mlflows_process_wide_uris_alone(trained, tmp_path):
+    """materialize passes its store's URIs; setting them globally sent later clients in the process to that store."""
+    results, _ = trained
+    state = results["better"].state
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    # a copy without serving/ forces a download (the shared state's copy stays); artifacts stay where they were
+    copy = StateDir(tmp_path / "state")
+    shutil.copytree(state.root, copy.root, ignore=shutil.ignore_patterns("serving", "runs", "cache"))
+    folder = materialize(copy, Layout(REPO, copy.root).catalog.model("diabetes-classifier"))
+    assert (folder / "model" / "MLmodel").is_file()
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
 
 
 def test_batch_output_equals_direct_predict_on_the_same_rows(repo_root, settings, model_dir, tmp_path):

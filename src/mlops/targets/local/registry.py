@@ -24,9 +24,12 @@ def materialize(state: StateDir, model: ModelRef) -> Path:
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
-        mlflow.set_tracking_uri(state.tracking_uri)
-        mlflow.set_registry_uri(state.tracking_uri)
-        mlflow.artifacts.download_artifacts(f"models:/{model.name}/{model.version}", dst_path=str(staging / "model"))
+        # A client of this store, not mlflow.set_*_uri: those are process-wide and would redirect every later
+        # client (and MLflow resolves a models:/ URI through the process-wide registry whatever it is passed).
+        client = mlflow.MlflowClient(tracking_uri=state.tracking_uri, registry_uri=state.tracking_uri)
+        source = client.get_model_version_download_uri(model.name, model.version)
+        downloaded = mlflow.artifacts.download_artifacts(source, dst_path=str(staging), tracking_uri=state.tracking_uri)
+        Path(downloaded).rename(staging / "model")  # a folder source lands under its own name
         if version_dir.exists():
             shutil.rmtree(version_dir)
         staging.rename(version_dir)
