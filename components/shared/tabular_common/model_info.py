@@ -1,8 +1,11 @@
-"""What a candidate MLflow model says about itself: the metadata train_model (or local AutoML) writes into its
-MLmodel file, checked against a step's inputs, and a binary model's positive class. Read by evaluate and rai."""
+"""What a candidate MLflow model says about itself: the metadata train_model (and local AutoML) write into its
+MLmodel file (`model_metadata`, `pinned`), checked against a step's inputs, and a binary model's positive class
+(read by evaluate and rai)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +50,33 @@ def positive_label_of(model: Any, metadata: dict[str, Any]) -> Any:
     if label_text(recorded) not in texts:
         raise DataError(f"model: positive_label {recorded!r} in the MLmodel metadata is not one of its classes {texts}")
     return classes[texts.index(label_text(recorded))]
+
+
+def model_metadata(run_id: str, spec: Any, estimator: str, model: Any, positive_label: Any = None) -> dict[str, Any]:
+    """What scoring, evaluation and monitoring read from the MLmodel file (`spec`: a schema.ColumnSpec).
+    `positive_label` (binary classification): the class whose probability is `probability` and whose
+    precision/recall the metrics report."""
+    meta: dict[str, Any] = {
+        "training_run_id": run_id,
+        "task": spec.task,
+        "target_column": spec.target,
+        "numeric_features": list(spec.numeric),
+        "categorical_features": list(spec.categorical),
+        "estimator": estimator,
+    }
+    if spec.task == "classification":
+        meta["classes"] = [plain(label) for label in model.classes_]
+        if positive_label is not None:
+            meta["positive_label"] = plain(positive_label)
+    return meta
+
+
+def pinned(packages: Iterable[str]) -> list[str]:
+    """`name==version` of each installed package: a saved model's requirements, written instead of MLflow's
+    inference (which loads the model in a subprocess and picks up whatever the interpreter has imported)."""
+    return [f"{name}=={package_metadata.version(name)}" for name in packages]
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars (the MLmodel file is YAML)."""
+    return value.item() if hasattr(value, "item") else value

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,10 @@ from estimators import ESTIMATORS, HYPERPARAMETERS, SKOPS_TRUSTED_TYPES, build_e
 from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.io import read_table
 from tabular_common.metrics import score_model
+from tabular_common.model_info import model_metadata, pinned
 from tabular_common.schema import TASKS, ColumnSpec, describe_columns, resolve_positive_label, validate_frame
 
-# Written to the model's requirements.txt / conda.yaml instead of MLflow's inference, which loads the model in a
-# subprocess (seconds per save) and also picks up whatever else the interpreter has imported.
+# Written (pinned) to the model's requirements.txt / conda.yaml instead of MLflow's inference.
 MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
 LOGGING = ("explicit", "autolog")
 
@@ -60,30 +59,6 @@ def training_frame(path: str, spec: ColumnSpec) -> tuple[pd.DataFrame, pd.Series
     return frame[spec.features], frame[spec.target]
 
 
-def model_requirements() -> list[str]:
-    return [f"{name}=={package_metadata.version(name)}" for name in MODEL_REQUIREMENTS]
-
-
-def model_metadata(
-    run_id: str, spec: ColumnSpec, estimator: str, pipeline: Any, positive_label: Any = None
-) -> dict[str, Any]:
-    """What scoring, evaluation and monitoring read from the MLmodel file. `positive_label` (binary
-    classification): the class whose probability is `probability` and whose precision/recall the metrics report."""
-    meta: dict[str, Any] = {
-        "training_run_id": run_id,
-        "task": spec.task,
-        "target_column": spec.target,
-        "numeric_features": list(spec.numeric),
-        "categorical_features": list(spec.categorical),
-        "estimator": estimator,
-    }
-    if spec.task == "classification":
-        meta["classes"] = [_plain(label) for label in pipeline.classes_]
-        if positive_label is not None:
-            meta["positive_label"] = _plain(positive_label)
-    return meta
-
-
 def save_model(pipeline: Any, features: pd.DataFrame, folder: Path, meta: dict[str, Any]) -> None:
     """Save as an MLflow model into `folder` (which may exist but must be empty, like an Azure ML output)."""
     import mlflow.sklearn
@@ -97,7 +72,7 @@ def save_model(pipeline: Any, features: pd.DataFrame, folder: Path, meta: dict[s
         signature=infer_signature(features, pipeline.predict(features)),
         input_example=features.head(5),
         metadata=meta,
-        pip_requirements=model_requirements(),
+        pip_requirements=pinned(MODEL_REQUIREMENTS),
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
     )
@@ -170,11 +145,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         mlflow.log_artifacts(str(output), artifact_path="model")
     summary = ", ".join(f"{name}={value:.4f}" for name, value in scores.items())
     print(f"train_model: {args.estimator} ({spec.task}) on {len(x_fit)} rows; {summary}")
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars → Python scalars (the MLmodel file is YAML)."""
-    return value.item() if hasattr(value, "item") else value
 
 
 if __name__ == "__main__":

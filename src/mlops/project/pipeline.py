@@ -22,14 +22,11 @@ from mlops.project.distribution import Distribution
 from mlops.project.layout import Layout
 from mlops.project.parallel import Parallel
 from mlops.project.parameters import PARAMETER_TYPES, check_parameter
-from mlops.project.references import is_asset_ref, parse_ref, strip_file_prefix
+from mlops.project.references import BINDING, is_asset_ref, parse_ref, strip_file_prefix
 from mlops.project.sweep import Sweep
 
-BINDING = re.compile(
-    r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
-    r"|outputs\.(?P<parent_output>\w+))\s*\}\}$"
-)
-DATA_TYPES = {"uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
+MODEL_TYPES = frozenset({"mlflow_model", "custom_model", "triton_model"})
+DATA_TYPES = {"uri_file", "uri_folder", "mltable", *MODEL_TYPES}
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,11 @@ class Literal:
 class DataInput:
     type: str
     path: str  # a local path (relative to the pipeline file), or an azureml: reference
+
+    @property
+    def registered_model(self) -> bool:
+        """A model version of the registry (azureml:<name>:<version>), not a file or a data asset."""
+        return self.type in MODEL_TYPES and is_asset_ref(self.path)
 
 
 Source = ParentInput | StepOutput | Literal | DataInput
@@ -441,7 +443,7 @@ def _load_automl_job(path: Path, raw: dict[str, Any], overrides: list[str] | Non
             continue
         if not getattr(value, "path", None):
             raise MlopsError(f"{path}: {name}.path: an mltable input needs a path")
-        inputs[name] = DataInput("mltable", _data_path(value if hasattr(value, "_data") else _Wrapped(value)))
+        inputs[name] = DataInput("mltable", data_path(value))
     layout = Layout.for_job(path)
     shared = layout.shared_components if layout.in_project else None
     component = automl.component(spec, path.parent, shared, f"{path}: ", dict.fromkeys(inputs))
@@ -449,13 +451,6 @@ def _load_automl_job(path: Path, raw: dict[str, Any], overrides: list[str] | Non
     outputs = {"best_model": "mlflow_model"}
     extra = {name: Literal(value) for name, value in spec.arguments().items()}
     return _one_step_job(path, job, "automl", step, dict(inputs), outputs, problems, extra)
-
-
-class _Wrapped:
-    """An Input as `_data_path` reads a pipeline input (`._data.path`)."""
-
-    def __init__(self, data: Any) -> None:
-        self._data = data
 
 
 def _load_rai_dashboard(path: Path, raw: dict[str, Any], overrides: list[str] | None) -> Pipeline:
@@ -500,7 +495,7 @@ def _job_ports(raw: dict[str, Any], job: Any) -> tuple[dict[str, Literal | DataI
         entity_input = job.inputs[name]
         data = getattr(entity_input, "_data", None)
         if isinstance(value, dict) and str(value.get("type", "")) in DATA_TYPES:
-            inputs[name] = DataInput(str(value["type"]), _data_path(entity_input))
+            inputs[name] = DataInput(str(value["type"]), data_path(entity_input))
         else:
             inputs[name] = Literal(getattr(data, "default", data) if data is not None else value)
     outputs = {name: str((spec or {}).get("type", "uri_folder")) for name, spec in (raw.get("outputs") or {}).items()}
@@ -619,10 +614,11 @@ def resolve_component_reference(pipeline_path: Path, step: str, reference: Any) 
     return candidate
 
 
-def _data_path(entity_input: Any) -> str:
-    """The data input's path as written. The loaded entity drops the `azureml:` of an asset reference
-    (`azureml:numbers:1` -> `numbers:1`) while `_to_dict()` adds it to local paths too; put it back for references."""
-    path = str(getattr(getattr(entity_input, "_data", None), "path", "") or "")
+def data_path(entity_input: Any) -> str:
+    """The path of a loaded data input (a pipeline or step input, whose Input is its `_data`, or an Input itself) as
+    written. The loaded entity drops the `azureml:` of an asset reference (`azureml:numbers:1` -> `numbers:1`) while
+    `_to_dict()` adds it to local paths too; put it back for references."""
+    path = str(getattr(getattr(entity_input, "_data", entity_input), "path", "") or "")
     if "/" in path or "\\" in path or "://" in path:
         return path
     try:
@@ -637,10 +633,10 @@ def _pipeline_input(path: Path, name: str, value: Any, entity_input: Any) -> Lit
     if isinstance(value, dict):
         kind = str(value.get("type", ""))
         if kind in DATA_TYPES:
-            data_path = _data_path(entity_input)
-            if not data_path:
+            written = data_path(entity_input)
+            if not written:
                 raise MlopsError(f"{path}: inputs.{name}.path: a {kind} input needs a path")
-            return DataInput(kind, str(data_path))
+            return DataInput(kind, written)
         if "default" in value:
             return Literal(value["default"])
         if "value" in value:
@@ -653,7 +649,7 @@ def _step_input(where: str, name: str, value: Any, entity_input: Any, problems: 
     """`where`: the step's field path (`jobs.train`, or inside a pipeline component `jobs.sub.component: f: jobs.a`)."""
     text = value.get("path") if isinstance(value, dict) and "type" not in value else value
     if isinstance(value, dict) and "type" in value:
-        return DataInput(str(value["type"]), _data_path(entity_input))
+        return DataInput(str(value["type"]), data_path(entity_input))
     if value is None or text is None:
         return None
     if isinstance(text, str) and "${{" in text:

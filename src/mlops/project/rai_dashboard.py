@@ -19,12 +19,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mlops.project.references import BINDING
+
 REGISTRY = "azureml://registries/azureml/components/"
 REFERENCE = re.compile(
     r"^azureml://registries/azureml/components/(?P<name>[\w.-]+)/(?P<kind>versions|labels)/(?P<pin>.+)$"
-)
-BINDING = re.compile(
-    r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+))\s*\}\}$"
 )
 
 
@@ -153,7 +152,7 @@ def _binding_problems(
             return [f"{where}.path: {path} not found (relative to the pipeline file)"]
         return []
     match = BINDING.match(value.strip()) if isinstance(value, str) and "${{" in value else None
-    if isinstance(value, str) and "${{" in value and match is None:
+    if isinstance(value, str) and "${{" in value and (match is None or match["parent_output"]):
         return [f"{where}: {value!r} is not a binding to a pipeline input or a step output"]
     if match and match["input"] and match["input"] not in parent_inputs:
         return [f"{where}: the pipeline has no input '{match['input']}'"]

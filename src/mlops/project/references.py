@@ -7,6 +7,7 @@
 - `azureml://datastores/...`, `azureml://subscriptions/...`: a storage path, not an asset (see `is_storage_uri`)
 
 A `file:` prefix (`file:./component.yml`) marks a local path, as `load_job` allows; `strip_file_prefix` drops it.
+A pipeline step binds to other values with `${{parent.…}}` (`BINDING`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ PREFIX = "azureml:"
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}"
 VERSION = r"[A-Za-z0-9_.-]+"
 LABEL = r"[A-Za-z0-9_-]+"
+# A pipeline step's binding: ${{parent.inputs.x}}, ${{parent.jobs.step.outputs.y}} or ${{parent.outputs.z}}.
+BINDING = re.compile(
+    r"^\$\{\{\s*parent\.(?:inputs\.(?P<input>\w+)|jobs\.(?P<step>\w+)\.outputs\.(?P<output>\w+)"
+    r"|outputs\.(?P<parent_output>\w+))\s*\}\}$"
+)
 WORKSPACE_REF = re.compile(rf"^azureml:(?P<name>{NAME}?)(?::(?P<version>{VERSION})|@(?P<label>{LABEL}))?$")
 REGISTRY_REF = re.compile(
     rf"^azureml://registries/(?P<registry>[\w-]+)/(?P<kind>models|environments|components|data)/(?P<name>{NAME}?)"

@@ -232,7 +232,7 @@ def _check_pipeline(root: Path, file: Path, document: dict, job: Any, catalog: L
     for step in pipeline.steps.values():
         data_inputs += [(f"jobs.{step.name}.inputs.{n}", s) for n, s in step.inputs.items() if isinstance(s, DataInput)]
     for field, source in data_inputs:
-        if source.type in ("mlflow_model", "custom_model") and is_asset_ref(source.path):
+        if source.registered_model:
             continue  # a registered model version: the registry's, not a file's (`mlops job run` resolves it)
         problems += _check_data_path(file, f"{field}.path", source.path, catalog)
     return problems

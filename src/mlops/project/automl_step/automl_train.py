@@ -19,7 +19,6 @@ import os
 import tempfile
 import warnings
 from collections.abc import Sequence
-from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from tabular_common.errors import ArgumentParser, DataError, run_main
 from tabular_common.features import build_preprocessor
 from tabular_common.io import read_table
 from tabular_common.metrics import score_model
+from tabular_common.model_info import model_metadata, pinned
 from tabular_common.schema import ColumnSpec, resolve_positive_label, validate_frame
 
 AZURE_CV_ROWS = 20_000  # above: a 10% holdout; at or below: cross-validation
@@ -191,8 +191,7 @@ def usable_learners(learners: str, classes: list[Any]) -> str:
 
 
 def requirements(learner: str) -> list[str]:
-    names = [*BASE_REQUIREMENTS, *([PACKAGES[learner]] if learner in PACKAGES else [])]
-    return [f"{name}=={package_metadata.version(name)}" for name in names]
+    return pinned([*BASE_REQUIREMENTS, *([PACKAGES[learner]] if learner in PACKAGES else [])])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -378,7 +377,7 @@ def forecast_main(args: Any) -> None:
             forecast[target],
             output,
             meta,
-            [*requirements(automl.best_estimator), f"flaml=={package_metadata.version('flaml')}"],
+            [*requirements(automl.best_estimator), *pinned(["flaml"])],  # FLAML's forecaster classes load it
         )
         mlflow.log_artifacts(str(output), artifact_path="model")
     print(
@@ -391,18 +390,7 @@ def forecast_main(args: Any) -> None:
 def save(
     pipeline: Any, features: pd.DataFrame, folder: Path, run_id: str, spec: Any, learner: str, positive: Any
 ) -> None:
-    meta: dict[str, Any] = {
-        "training_run_id": run_id,
-        "task": spec.task,
-        "target_column": spec.target,
-        "numeric_features": list(spec.numeric),
-        "categorical_features": list(spec.categorical),
-        "estimator": f"automl:{learner}",
-    }
-    if spec.task == "classification":
-        meta["classes"] = [_plain(c) for c in pipeline.classes_]
-        if positive is not None:
-            meta["positive_label"] = _plain(positive)
+    meta = model_metadata(run_id, spec, f"automl:{learner}", pipeline, positive)
     save_mlflow_model(pipeline, features, pipeline.predict(features), folder, meta, requirements(learner))
 
 
@@ -428,10 +416,6 @@ def save_mlflow_model(
             pip_requirements=pins,
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
         )
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 if __name__ == "__main__":

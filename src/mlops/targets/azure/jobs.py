@@ -10,12 +10,11 @@ from mlops import github
 from mlops.errors import AzureOnly, MlopsError, StepFailed
 from mlops.project import loaders
 from mlops.project.layout import Layout
-from mlops.project.pipeline import DataInput, load_pipeline, parse_overrides
+from mlops.project.pipeline import MODEL_TYPES, DataInput, data_path, load_pipeline, parse_overrides
 from mlops.project.references import is_asset_ref, parse_ref
 from mlops.targets.azure.workspace import Definition, Echo, azure_errors, ensure, repo_definitions
 
 TERMINAL_OK = "Completed"
-MODEL_TYPES = ("mlflow_model", "custom_model", "triton_model")
 
 
 def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]) -> tuple[Any, list[Definition]]:
@@ -31,7 +30,7 @@ def needed_by_pipeline(layout: Layout, pipeline_file: Path, overrides: list[str]
     environments = {step.environment for step in pipeline.steps.values() if isinstance(step.environment, str)}
     sources = [s for s in pipeline.inputs.values() if isinstance(s, DataInput)]
     sources += [s for step in pipeline.steps.values() for s in step.inputs.values() if isinstance(s, DataInput)]
-    data = {s.path for s in sources if s.type not in MODEL_TYPES}  # a registered model is the registry's, not data
+    data = {s.path for s in sources if not s.registered_model}  # a registered model is the registry's, not data
     return pipeline.job, _needed(layout, pipeline.job, environments, data)
 
 
@@ -58,21 +57,15 @@ def _entity_needs(job: Any) -> tuple[set[str], set[str]]:
     paths: set[str] = set()
     nodes = [job, *(getattr(job, "jobs", None) or {}).values()]
     for node in nodes:
-        for name in ("training_data", "validation_data", "test_data"):
-            path = getattr(getattr(node, name, None), "path", None)
-            if isinstance(path, str):
-                paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
-        for value in (getattr(node, "inputs", None) or {}).values():
-            entity = getattr(value, "_data", value)
-            if getattr(entity, "type", None) in MODEL_TYPES:
-                continue
-            path = getattr(entity, "path", None)
-            if isinstance(path, str):
-                paths.add(path if path.startswith("azureml:") or "/" in path else f"azureml:{path}")
+        data = [getattr(node, name, None) for name in ("training_data", "validation_data", "test_data")]
+        data += list((getattr(node, "inputs", None) or {}).values())
+        for value in data:
+            if getattr(getattr(value, "_data", value), "type", None) not in MODEL_TYPES:
+                paths.add(data_path(value))
         environment = getattr(getattr(node, "component", None), "environment", None)
         if isinstance(environment, str):
             environments.add(environment if environment.startswith("azureml:") else f"azureml:{environment}")
-    return environments, paths
+    return environments, paths - {""}
 
 
 def submit(

@@ -680,7 +680,7 @@ def _resolve_pipeline_inputs(pipeline: Pipeline, catalog: LocalCatalog) -> dict[
 
 
 def _local_data_path(source: DataInput, pipeline: Pipeline, where: str, catalog: LocalCatalog | None = None) -> Path:
-    if is_asset_ref(source.path) and source.type in ("mlflow_model", "custom_model"):
+    if source.registered_model:
         # A registered model version (azureml:<name>:<version>), from the local registry, as Azure mounts it.
         layout = Layout.for_job(pipeline.path)
         try:
