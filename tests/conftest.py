@@ -63,6 +63,12 @@ WEAK = [
 
 
 @pytest.fixture(scope="session")
+def weak_overrides() -> list[str]:
+    """The `--set` overrides of the `trained` fixture's weak runs."""
+    return list(WEAK)
+
+
+@pytest.fixture(scope="session")
 def trained(repo_root, tmp_path_factory):
     """The training pipeline run four times in one fresh state folder on the sample data:
     weak (no champion) -> default (better) -> default again (same) -> weak again (worse).

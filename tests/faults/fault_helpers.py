@@ -59,13 +59,15 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = START_WAIT_
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def processes_naming(text: str) -> list[psutil.Process]:
-    """Live (not zombie) processes whose command line mentions `text`, e.g. a run folder."""
+def processes_naming(text: str, by_cwd: bool = True) -> list[psutil.Process]:
+    """Live (not zombie) processes whose command line (or, by_cwd, working folder) mentions `text`, e.g. a run
+    folder (a warm-started step's command line is the pre-started Python's; its working folder is the step's)."""
     found = []
-    for process in psutil.process_iter(["cmdline", "status"]):
+    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
         if process.info["status"] == psutil.STATUS_ZOMBIE:
             continue
-        if any(text in part for part in process.info["cmdline"] or []):
+        where = [*(process.info["cmdline"] or []), *([process.info["cwd"] or ""] if by_cwd else [])]
+        if any(text in part for part in where):
             found.append(process)
     return found
 

@@ -59,8 +59,8 @@ def test_a_sigkilled_driver_leaves_no_worker_scoring(tmp_path: Path) -> None:
     )
     try:
         wait_until(lambda: (tmp_path / "scoring").exists(), "the worker to be scoring", process=driver)
-        workers = processes_naming(str(tmp_path / "code"))
-        helpers = processes_naming(str(tmp_path / "scoring"))
+        workers = processes_naming(str(tmp_path / "code"), by_cwd=False)  # the helper works in the code folder too
+        helpers = processes_naming(str(tmp_path / "scoring"), by_cwd=False)
         assert len(workers) == 1 and len(helpers) == 1, (workers, helpers)
         driver.send_signal(signal.SIGKILL)
         driver.wait(timeout=30)

@@ -75,7 +75,7 @@ def test_a_group_that_ignores_sigterm_is_killed_after_the_grace():
 def test_a_finished_step_leaves_nothing_running_in_its_group(tmp_path):
     log = tmp_path / "std_log.txt"
     command = "sleep 60 >/dev/null 2>&1 & echo started $!"
-    assert jobs._run_command(command, tmp_path, {"PATH": "/usr/bin:/bin"}, log, stream=False) == 0
+    assert jobs._run_command(command, tmp_path, {"PATH": "/usr/bin:/bin"}, log, stream=False) == (0, False)
     leftover = int(log.read_text().split()[-1])
     wait_until(lambda: gone(leftover), "the step's background sleep to be killed", 10)
 

@@ -12,11 +12,13 @@ from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
 
 def test_engine_variables_are_stripped_and_the_guard_is_on_the_path(monkeypatch):
     monkeypatch.setenv("MLFLOW_RUN_ID", "leaked-run")
+    monkeypatch.setenv("_MLFLOW_TELEMETRY_SESSION_ID", "the-engine-s")  # set by MLflow once the engine has a client
     monkeypatch.setenv("AZUREML_MODEL_DIR", "/leaked")
     monkeypatch.setenv("PYTHONHOME", "/leaked")
     monkeypatch.setenv("KEEP_ME", "yes")
     env = sandbox_environment()
     assert "MLFLOW_RUN_ID" not in env and "AZUREML_MODEL_DIR" not in env and "PYTHONHOME" not in env
+    assert "_MLFLOW_TELEMETRY_SESSION_ID" not in env
     assert env["KEEP_ME"] == "yes"
     assert env["PYTHONPATH"] == str(GUARD_DIR)
     assert env["MLOPS_BLOCKED_PACKAGES"] == "mlops"

@@ -58,11 +58,26 @@ from mlops.targets.local import envs, registry, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
 from mlops.targets.local.snapshot import build_snapshot, hash_path
+from mlops.targets.local.warm import AHEAD, WarmPool, script_argv
+from mlops.targets.local.warm import enabled as warm_start_enabled
 
 CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
+# What `_environment` sets per step that no library reads at import: a step whose environment differs from the
+# sandbox's only in these may run in a pre-started Python (`warm`). A key missing here only costs the warm start.
+ENGINE_VARIABLES = frozenset(
+    {
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_RUN_ID",
+        "MLOPS_REGISTRY_LOCK",
+        "MLOPS_ENGINE_PID",
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+    }
+)
 POLICY_CHECK_S = 0.5  # how often a sweep reads its running trials' metrics for the early-termination policy
 # Words that make a command more than one simple command when they come first.
 SHELL_KEYWORDS = frozenset(
@@ -81,6 +96,7 @@ class StepResult:
     log: Path | None = None
     exit_code: int | None = None
     reused_from: str | None = None
+    warm_started: bool = False  # ran in a pre-started Python (`warm`), not a fresh subprocess
 
 
 @dataclass
@@ -109,6 +125,7 @@ class PipelineRun:
                     "mlflow_run_id": s.mlflow_run_id,
                     "reused_from": s.reused_from,
                     "exit_code": s.exit_code,
+                    "warm_started": s.warm_started,
                     "log": str(s.log) if s.log else None,
                     "outputs": {k: str(v) for k, v in s.outputs.items()},
                 }
@@ -153,6 +170,9 @@ def submit(
         for warning in environments.warnings_for(uses, resolve, layout.relative):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
     force = force_rerun or pipeline.force_rerun
+    warm = WarmPool(sandbox_environment(), ENGINE_VARIABLES) if warm_start_enabled() else None
+    if warm is not None:  # they import while the run is set up
+        warm.warm_up(min(AHEAD, sum(may_warm_start(step) for step in pipeline.steps.values())))
     commit = git_commit(layout.root)
 
     client = tracking.client(state)
@@ -183,6 +203,7 @@ def submit(
         echo,
         layout.catalog,
         env_bins,
+        warm,
     )
     results: dict[str, StepResult] = {}
     try:
@@ -218,6 +239,9 @@ def submit(
     except BaseException as exc:  # a signal, Ctrl-C or an engine error: no run may stay RUNNING
         _record_abort(context, results, exc, time.monotonic() - started)
         raise
+    finally:
+        if context.warm is not None:
+            context.warm.close()
 
     failed = [r for r in results.values() if r.status == "failed"]
     status = "failed" if failed else "completed"
@@ -349,8 +373,19 @@ class _RunContext:
     echo: Echo
     catalog: LocalCatalog
     env_bins: dict[str, Path]  # --build-envs: the bin folder of each step's own venv
+    warm: WarmPool | None = None  # pre-started Pythons for plain `python SCRIPT.py` steps (`warm`)
     current: StepResult | None = None  # the step in progress, for `_record_abort`
     current_started: float = 0.0
+
+    def warm_pool_for(self, step: Step) -> WarmPool | None:
+        """The pool, for a step that may take a spare; it keeps importing only as many spares as later steps may
+        take (up to `warm.AHEAD`)."""
+        if self.warm is None or not may_warm_start(step):
+            return None
+        names = list(self.pipeline.steps)
+        later = sum(may_warm_start(self.pipeline.steps[n]) for n in names[names.index(step.name) + 1 :])
+        self.warm.ahead = min(AHEAD, later)
+        return self.warm
 
     def run_step(self, step: Step, results: dict[str, StepResult], label: str) -> StepResult:
         self.current, self.current_started = StepResult(step.name, "running"), time.monotonic()
@@ -386,10 +421,13 @@ class _RunContext:
         env = self._environment(child_id, step.environment_variables)
         if step.name in self.env_bins:  # its own venv's python comes first
             env["PATH"] = os.pathsep.join([str(self.env_bins[step.name]), env["PATH"]])
+        warm_started = False
         if step.parallel is not None:
             exit_code = _run_parallel(step.parallel, rendered, snapshot, values, outputs, log, env)
         elif step.distribution is None:
-            exit_code = _run_command(rendered, snapshot, env, log, self.stream_logs)
+            exit_code, warm_started = _run_command(
+                rendered, snapshot, env, log, self.stream_logs, self.warm_pool_for(step)
+            )
         else:
             exit_code, log = _run_distributed(rendered, snapshot, env, log.parent, self.stream_logs, step.distribution)
             self.current.log = log
@@ -397,17 +435,17 @@ class _RunContext:
         if exit_code != 0:
             self._end_step_run(child_id, "FAILED")
             self.echo(f"{label:<28} failed (exit code {exit_code}) after {seconds:.1f}s")
-            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code)
+            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code, warm_started=warm_started)
         self._end_step_run(child_id, "FINISHED")
         missing = [name for name, p in outputs.items() if not p.exists()]
         if missing:
             _append(log, f"error: the step finished but did not write output(s): {', '.join(missing)}")
             self.echo(f"{label:<28} failed (missing outputs: {', '.join(missing)})")
-            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code)
+            return StepResult(step.name, "failed", seconds, {}, child_id, log, exit_code, warm_started=warm_started)
         if deterministic:
             _store_in_cache(self.state, key, step, outputs, child_id, self.run_id)
         self.echo(f"{label:<28} completed in {seconds:.1f}s")
-        return StepResult(step.name, "completed", seconds, outputs, child_id, log, exit_code)
+        return StepResult(step.name, "completed", seconds, outputs, child_id, log, exit_code, warm_started=warm_started)
 
     def _reuse(self, step: Step, entry: Path, label: str) -> StepResult:
         meta = json.loads((entry / "entry.json").read_text())
@@ -607,20 +645,18 @@ class _RunContext:
 
     def _environment(self, child_run_id: str, declared: dict[str, str] | None = None) -> dict[str, str]:
         """The step's `environment_variables`, then what the engine must set (which they cannot override)."""
-        return sandbox_environment(
-            declared,
-            engine={
-                "MLFLOW_TRACKING_URI": self.state.tracking_uri,
-                "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
-                "MLFLOW_EXPERIMENT_ID": self.experiment_id,
-                "MLFLOW_RUN_ID": child_run_id,
-                # Read by the components' tabular_common: the registry lock to hold while changing the champion,
-                # and the engine to outlive (a step whose `mlops` died must not go on to touch the registry).
-                "MLOPS_REGISTRY_LOCK": str(self.state.registry_lock),
-                "MLOPS_ENGINE_PID": str(os.getpid()),
-                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-            },
-        )
+        engine = {
+            "MLFLOW_TRACKING_URI": self.state.tracking_uri,
+            "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
+            "MLFLOW_EXPERIMENT_ID": self.experiment_id,
+            "MLFLOW_RUN_ID": child_run_id,
+            # Read by the components' tabular_common: the registry lock to hold while changing the champion,
+            # and the engine to outlive (a step whose `mlops` died must not go on to touch the registry).
+            "MLOPS_REGISTRY_LOCK": str(self.state.registry_lock),
+            "MLOPS_ENGINE_PID": str(os.getpid()),
+            "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+        }
+        return sandbox_environment(declared, engine=engine)
 
     def _resolve_step_inputs(
         self, step: Step, results: dict[str, StepResult]
@@ -776,26 +812,34 @@ def _store_in_cache(state: StateDir, key: str, step: Step, outputs: dict[str, Pa
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _run_command(command: str, cwd: Path, env: dict[str, str], log: Path, stream: bool) -> int:
-    """Run a step's command in its own process group, supervised (see the module docstring); its exit code.
-    The log is line-buffered: `std_log.txt` can be followed while the step runs."""
+def _run_command(
+    command: str, cwd: Path, env: dict[str, str], log: Path, stream: bool, pool: WarmPool | None = None
+) -> tuple[int, bool]:
+    """Run a step's command in its own process group, supervised (see the module docstring); its exit code and
+    whether it was warm-started. The log is line-buffered: `std_log.txt` can be followed while the step runs.
+    With `pool`, a plain `python SCRIPT.py ...` runs in its pre-started Python (`warm`), anything else in bash."""
     with log.open("w", encoding="utf-8", buffering=1) as handle:
-        process = start_group(
-            ["/bin/bash", "-c", exec_prefixed(command)],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-        )
+        argv = script_argv(command, env) if pool is not None and pool.fits(env) else None
+        process = pool.start(argv, cwd, env) if pool is not None and argv is not None else None
+        warm = process is not None
+        if process is None:
+            process = start_group(
+                ["/bin/bash", "-c", exec_prefixed(command)],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,  # as in a job's container, and as a warm-started step has it
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            )
         assert process.stdout is not None
         try:
             for line in process.stdout:
                 handle.write(line)
                 if stream:
                     sys.stdout.write("    " + line)
-            return end_group(process)  # what the step left running in its group dies with it
+            return end_group(process), warm  # what the step left running in its group dies with it
         except BaseException:
             stop_group(process, STOP_GRACE_S)
             raise
@@ -882,6 +926,12 @@ def _run_distributed(
             stop_group(process, STOP_GRACE_S)
     failed = next((i for i, code in enumerate(codes) if code), None)
     return (0, logs[0]) if failed is None else (int(codes[failed] or 1), logs[failed])
+
+
+def may_warm_start(step: Step) -> bool:
+    """Could this step run in a pre-started Python? (Its rendered command and environment decide for sure.)"""
+    plain = step.sweep is None and step.parallel is None and step.distribution is None
+    return plain and str(step.component.command or "").lstrip().startswith(("python ", "python3 "))
 
 
 def exec_prefixed(command: str) -> str:

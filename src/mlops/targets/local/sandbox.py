@@ -1,8 +1,9 @@
 """The one environment every process the local target starts runs in (pipeline steps, the inference server,
 batch scoring workers), so each sees what Azure ML would give it and nothing of this machine's engine.
 
-- the variables Azure ML itself sets (`AZUREML_*`), MLflow's (`MLFLOW_*`) and Python's (`PYTHON*`) are removed
-  from the caller's environment, then set again by the engine where the process needs them;
+- the variables Azure ML itself sets (`AZUREML_*`), MLflow's (`MLFLOW_*`; `_MLFLOW_*`, the engine's telemetry
+  session) and Python's (`PYTHON*`) are removed from the caller's environment, then set again by the engine where
+  the process needs them;
 - `PYTHONPATH` holds only the guard folder, whose `sitecustomize` makes `import mlops` fail as it would on Azure;
 - the venv's `bin` comes first on PATH (console scripts of the environment's packages resolve as in a container);
 - the variables the YAML declares (`environment_variables`) come next, then what the engine must set (the MLflow
@@ -19,7 +20,7 @@ from pathlib import Path
 import mlops
 
 GUARD_DIR = Path(__file__).parent / "guard"
-STRIPPED_PREFIXES = ("AZUREML_", "MLFLOW_", "PYTHON")
+STRIPPED_PREFIXES = ("AZUREML_", "MLFLOW_", "_MLFLOW_", "PYTHON")
 
 
 def sandbox_environment(declared: Mapping[str, str] | None = None, engine: Mapping[str, str] | None = None) -> dict:
