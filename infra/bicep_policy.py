@@ -205,6 +205,10 @@ class Scope:
             return UNKNOWN
         if kind == "property_accessor":
             return self._access(operands)
+        if kind == "index_accessor":
+            items, index = self.eval(operands.get("operand_1")), self.eval(operands.get("operand_2"))
+            ok = isinstance(items, list) and isinstance(index, int) and -len(items) <= index < len(items)
+            return items[index] if ok else UNKNOWN
         values = [self.eval(v) for v in operands.values()]
         if any(v is UNKNOWN for v in values):
             return UNKNOWN
@@ -243,6 +247,8 @@ class Scope:
             return len(args[0]) == 0 if isinstance(args[0], str | list | dict) else args[0] is None
         if kind == "take" and isinstance(args[0], str | list) and isinstance(args[1], int):
             return args[0][: args[1]]
+        if kind == "string" and isinstance(args[0], str | int | bool):
+            return str(args[0]).lower() if isinstance(args[0], bool) else str(args[0])
         if kind == "to_lower" and isinstance(args[0], str):
             return args[0].lower()
         if kind == "replace" and all(isinstance(a, str) for a in args[:3]):
@@ -771,4 +777,181 @@ def workspace_twin_problems(workspace_yaml: dict[str, Any], deployment: Deployme
     ):
         if str(yaml_value).lower() != str(bicep_value).lower():
             problems.append(f"workspace.yml {key}: {yaml_value!r} here, {bicep_value!r} in Bicep")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Operations: alerts, autoscale, budget, the dev quota profile, saved queries (infra/README.md, "Alerts" onwards)
+# ---------------------------------------------------------------------------------------------------------------
+
+ACTION_GROUP = "Microsoft.Insights/actionGroups"
+METRIC_ALERT = "Microsoft.Insights/metricAlerts"
+LOG_ALERT = "Microsoft.Insights/scheduledQueryRules"
+AUTOSCALE = "Microsoft.Insights/autoscalesettings"
+BUDGET = "Microsoft.Consumption/budgets"
+ONLINE_DEPLOYMENT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
+
+# vCPUs of the VM sizes the parameter files may name (Azure ML's managed online endpoint SKU list and the VM size
+# pages). A size missing here fails the quota check instead of passing it.
+VCPUS = {
+    "Standard_DS1_v2": 1,
+    "Standard_DS2_v2": 2,
+    "Standard_DS3_v2": 4,
+    "Standard_DS4_v2": 8,
+    "Standard_DS11_v2": 2,
+    "Standard_F2s_v2": 2,
+    "Standard_F4s_v2": 4,
+}
+# Managed online deployments reserve ceil(1.2 x instances) x vCPUs for upgrades (Azure ML quota docs).
+ONLINE_UPGRADE_RESERVE = 1.2
+# Deployments alive at once during a blue/green rollout (endpoints/online: blue and green).
+ROLLOUT_DEPLOYMENTS = 2
+
+# Log Analytics tables the saved queries may read, each documented in infra/README.md ("Saved queries").
+QUERY_TABLES = {"AmlOnlineEndpointTrafficLog", "AmlOnlineEndpointConsoleLog", "AmlRunStatusChangedEvent"}
+
+
+def id_of(expr: Any) -> str | None:
+    """`symbol.id` -> 'symbol'; None for anything else."""
+    operands = dig(expr, "operator", "operands") or {}
+    if dig(expr, "operator", "type") == "property_accessor" and operands.get("operand_2") == "id":
+        symbol = operands.get("operand_1")
+        return symbol if isinstance(symbol, str) else None
+    return None
+
+
+def _all_resources(template: dict[str, Any], type_: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every resource, `existing` ones included (what a scope may reference)."""
+    return {
+        name: r
+        for name, r in template.get("resources", {}).items()
+        if type_ is None or r.get("type", "").lower() == type_.lower()
+    }
+
+
+def alert_problems(template: dict[str, Any]) -> list[str]:
+    """Every metric and log alert scopes resources the template declares (created or `existing`) by `<symbol>.id`,
+    and notifies an action group the template declares, the same way."""
+    problems: list[str] = []
+    declared = _all_resources(template)
+    groups = set(_all_resources(template, ACTION_GROUP))
+    for type_ in (METRIC_ALERT, LOG_ALERT):
+        for name, resource in resources(template, type_).items():
+            props = body(resource).get("properties", {})
+            scopes = props.get("scopes") or []
+            if not scopes:
+                problems.append(f"alert {name}: no scopes")
+            for scope in scopes:
+                if id_of(scope) not in declared:
+                    problems.append(f"alert {name}: scope {scope!r} is not `<resource>.id` of a declared resource")
+            actions = props.get("actions")
+            if type_ == METRIC_ALERT:
+                targets = [dig(a, "actionGroupId") for a in actions or []]
+            else:
+                targets = dig(actions, "actionGroups") or []
+            if not targets:
+                problems.append(f"alert {name}: no action group")
+            for target in targets:
+                if id_of(target) not in groups:
+                    problems.append(f"alert {name}: action {target!r} is not `<action group>.id` of an action group")
+    return problems
+
+
+def alert_descriptions_problems(template: dict[str, Any]) -> list[str]:
+    """Every threshold parameter of an alert template says what it measures (a description)."""
+    problems = []
+    for name, param in template.get("parameters", {}).items():
+        texts = [dig(d, "argument") for d in param.get("decorators", []) if dig(d, "type") == "description"]
+        if not any(isinstance(t, str) and " " in t for t in texts):
+            problems.append(f"parameter {name}: no description")
+    return problems
+
+
+def autoscale_problems(template: dict[str, Any], values: dict[str, Any] | None = None) -> list[str]:
+    """Every autoscale setting targets an online deployment, has scale-out and scale-in rules on CPU and on requests,
+    and minimum <= default <= maximum (with the template's defaults, or `values`)."""
+    problems: list[str] = []
+    scope = Scope(template, dict(values or {}))
+    deployments = set(_all_resources(template, ONLINE_DEPLOYMENT))
+    for name, resource in resources(template, AUTOSCALE).items():
+        props = body(resource).get("properties", {})
+        if id_of(props.get("targetResourceUri")) not in deployments:
+            problems.append(f"autoscale {name}: targetResourceUri is not an online deployment's id")
+        profiles = props.get("profiles") or []
+        if not profiles:
+            problems.append(f"autoscale {name}: no profile")
+        for profile in profiles:
+            capacity = scope.eval(profile.get("capacity") or {})
+            numbers = [capacity.get(k) for k in ("minimum", "default", "maximum")]
+            if not all(isinstance(n, str) and n.isdigit() for n in numbers):
+                problems.append(f"autoscale {name}: capacity {numbers!r} does not resolve to numbers")
+            elif not int(numbers[0]) <= int(numbers[1]) <= int(numbers[2]):
+                problems.append(f"autoscale {name}: capacity min/default/max {numbers} not min <= default <= max")
+            rules = {
+                (dig(rule, "metricTrigger", "metricName"), dig(rule, "scaleAction", "direction"))
+                for rule in profile.get("rules") or []
+            }
+            for metric in ("CpuUtilizationPercentage", "RequestsPerMinute"):
+                for direction in ("Increase", "Decrease"):
+                    if (metric, direction) not in rules:
+                        problems.append(f"autoscale {name}: no {direction} rule on {metric}")
+    return problems
+
+
+def budget_problems(template: dict[str, Any]) -> list[str]:
+    """Budgets: Cost, Monthly, start date from a parameter, and notifications on actual and forecasted spend, each
+    enabled and sent to someone (contact e-mails or an action group)."""
+    problems: list[str] = []
+    for name, resource in resources(template, BUDGET).items():
+        props = body(resource).get("properties", {})
+        _expect(problems, f"budget {name}", props.get("category"), "Cost", "category")
+        _expect(problems, f"budget {name}", props.get("timeGrain"), "Monthly", "timeGrain")
+        if not dig(props, "timePeriod", "startDate"):
+            problems.append(f"budget {name}: no timePeriod.startDate")
+        notifications = props.get("notifications") or {}
+        kinds = {n.get("thresholdType") for n in notifications.values()}
+        if not {"Actual", "Forecasted"} <= kinds:
+            problems.append(f"budget {name}: notifications {sorted(map(str, kinds))} lack Actual or Forecasted")
+        for key, note in notifications.items():
+            _expect(problems, f"budget {name} {key}", note.get("enabled"), True, "enabled")
+            if not (note.get("contactEmails") or note.get("contactGroups")):
+                problems.append(f"budget {name} {key}: nobody is notified")
+    return problems
+
+
+def vcpus(size: Any) -> int | None:
+    return VCPUS.get(size) if isinstance(size, str) else None
+
+
+def quota_vcpus(deployment: Deployment, values: dict[str, Any]) -> tuple[int | None, str]:
+    """vCPUs a parameter set needs at peak: the cluster at its maximum plus ROLLOUT_DEPLOYMENTS online deployments,
+    each reserving ceil(1.2 x instances) instances; and the arithmetic as text."""
+    scope = deployment.with_values(**values).scope
+    cluster_size, nodes = scope.lookup("computeClusterVmSize"), scope.lookup("computeClusterMaxNodes")
+    online_size, instances = scope.lookup("onlineInstanceType"), scope.lookup("onlineInstanceCount")
+    cluster_cpu, online_cpu = vcpus(cluster_size), vcpus(online_size)
+    if cluster_cpu is None or online_cpu is None or not isinstance(nodes, int) or not isinstance(instances, int):
+        return None, f"unknown size or count: {cluster_size!r} x {nodes!r}, {online_size!r} x {instances!r}"
+    from mlops.targets.azure.quota import charged_instances  # Azure's 20% upgrade reserve, written once
+
+    reserved = charged_instances(instances, online_size)
+    total = nodes * cluster_cpu + ROLLOUT_DEPLOYMENTS * reserved * online_cpu
+    text = (
+        f"cluster {nodes} x {cluster_size} ({cluster_cpu}) + {ROLLOUT_DEPLOYMENTS} deployments x "
+        f"ceil(1.2 x {instances}) = {reserved} x {online_size} ({online_cpu}) = {total} vCPUs"
+    )
+    return total, text
+
+
+def query_problems(path: Path) -> list[str]:
+    """A saved query is not empty and reads only the documented tables (QUERY_TABLES)."""
+    lines = [line.split("//", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    code = "\n".join(lines).strip()
+    if not code:
+        return [f"{path.name}: empty"]
+    # A table starts a statement: an identifier alone on its line or followed by a pipe.
+    tables = set(re.findall(r"^\s*([A-Za-z_]\w*)\s*(?:\||$)", code, re.MULTILINE))
+    problems = [f"{path.name}: reads {table}, not a documented table" for table in sorted(tables - QUERY_TABLES)]
+    if not tables:
+        problems.append(f"{path.name}: names no table")
     return problems

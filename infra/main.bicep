@@ -144,6 +144,50 @@ param vnetAddressPrefix string = '10.40.0.0/16'
 param privateEndpointSubnetPrefix string = '10.40.1.0/24'
 
 // ---------------------------------------------------------------------------------------------------------------
+// Alerts, budget and the online serving profile (infra/README.md, "Alerts", "Budget and the dev quota profile")
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('E-mail addresses the action group notifies (failed jobs, model-monitor breaches, endpoint alerts, budget); may be empty.')
+param alertEmails array = []
+
+@description('Failed Azure ML jobs in 15 minutes above which the failed-jobs alert fires (0: any failure).')
+@minValue(0)
+param failedJobsThreshold int = 0
+
+@description('Substring of the run status message of a model-monitor run failed by a signal breach (Azure ML tags such runs "has failed due to one or more features violating metric thresholds").')
+param monitorBreachMessage string = 'violating metric thresholds'
+
+@description('Create the monthly cost budget on the resource group (needs a subscription type that supports Cost Management budgets).')
+param deployBudget bool = true
+
+@description('Monthly budget of the resource group, in the billing currency.')
+@minValue(1)
+param budgetAmount int = 100
+
+@description('First day of the first budgeted month (yyyy-MM-01); the default is the current month.')
+param budgetStartDate string = '${utcNow('yyyy-MM')}-01'
+
+@description('E-mail addresses the budget notifies besides the action group; may be empty.')
+param budgetContactEmails array = []
+
+@description('Percentages of the budget actually spent that notify (three, lowest first).')
+param budgetActualThresholdsPercent array = [
+  50
+  80
+  100
+]
+
+@description('Percentage of the budget the month-end forecast must reach to notify.')
+param budgetForecastThresholdPercent int = 100
+
+@description('Instance type of the managed online deployments (output for `mlops deploy online --instance-type`; each deployment reserves ceil(1.2 x instances) x its vCPUs of quota).')
+param onlineInstanceType string = 'Standard_DS3_v2'
+
+@description('Instances per online deployment (production: 3 or more).')
+@minValue(1)
+param onlineInstanceCount int = 1
+
+// ---------------------------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -173,6 +217,8 @@ var names = {
   clusterIdentity: 'id-${baseName}-cluster'
   monitorPrivateLinkScope: 'ampls-${baseName}'
   monitorPrivateEndpoint: 'pe-ampls-${baseName}'
+  actionGroup: 'ag-${baseName}'
+  budget: 'budget-${baseName}'
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -342,6 +388,34 @@ module roleAssignments 'modules/role-assignments.bicep' = {
   }
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    actionGroupName: names.actionGroup
+    alertNamePrefix: baseName
+    tags: allTags
+    emails: alertEmails
+    workspaceName: workspace.outputs.name
+    logAnalyticsWorkspaceName: logAnalytics.outputs.name
+    location: location
+    failedJobsThreshold: failedJobsThreshold
+    monitorBreachMessage: monitorBreachMessage
+  }
+}
+
+module budget 'modules/budget.bicep' = if (deployBudget) {
+  name: 'budget'
+  params: {
+    name: names.budget
+    amount: budgetAmount
+    startDate: budgetStartDate
+    contactEmails: budgetContactEmails
+    actionGroupId: alerts.outputs.actionGroupId
+    actualThresholdsPercent: budgetActualThresholdsPercent
+    forecastThresholdPercent: budgetForecastThresholdPercent
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Outputs (what CI and `az ml` need: -g <resourceGroupName> -w <workspaceName>)
 // ---------------------------------------------------------------------------------------------------------------
@@ -356,3 +430,6 @@ output containerRegistryName string = containerRegistry.outputs.name
 output applicationInsightsName string = appInsights.outputs.name
 output logAnalyticsWorkspaceName string = logAnalytics.outputs.name
 output mlflowTrackingUri string = workspace.outputs.mlflowTrackingUri
+output actionGroupName string = alerts.outputs.actionGroupName
+output onlineInstanceType string = onlineInstanceType
+output onlineInstanceCount int = onlineInstanceCount

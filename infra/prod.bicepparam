@@ -30,3 +30,13 @@ param storageSkuName = 'Standard_ZRS'
 param logAnalyticsDailyQuotaGb = 5
 param vnetAddressPrefix = '10.40.0.0/16'
 param privateEndpointSubnetPrefix = '10.40.1.0/24'
+
+// Serving: 3 instances per deployment, as Azure ML recommends for production (quota: ceil(1.2 x 3) x 4 = 16 vCPUs
+// per deployment; 32 during a blue/green rollout).
+param onlineInstanceType = 'Standard_DS3_v2'
+param onlineInstanceCount = 3
+
+// Alerts and budget: set the on-call addresses before deploying.
+param alertEmails = []
+param budgetAmount = 1000
+param budgetContactEmails = []

@@ -14,7 +14,10 @@ numbers only, integers of at most MAX_INTEGER_DIGITS digits, values of each colu
 integers or text. Any client input gets an explicit 4xx naming the field, column and row; only a failure of the
 model itself is a 500 (the server's answer to an exception). Inputs and outputs of answered (2xx) requests only
 are collected for model monitoring, after the response is built: with azureml-ai-monitoring's Collector on Azure,
-and as JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id).
+and as JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id). Locally every
+request run() answers, whatever its status, also leaves an operational record (status, latency, rows; no feature
+values) in the `operational` collection, written off the request's path (scoring_common.OperationalLog); on Azure
+App Insights and the endpoint's traffic log hold the same facts.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import math
 import os
 import re
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +44,10 @@ from azureml.contrib.services.aml_response import AMLResponse
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scoring_common import (
     InvalidValue,
+    OperationalLog,
     Rejected,
     Scores,
+    append_whole,
     feature_values,
     find_model_dir,
     id_values,
@@ -259,14 +265,7 @@ class LocalCollector:
         folder = self.root / now.strftime("%Y/%m/%d/%H")
         folder.mkdir(parents=True, exist_ok=True)
         record = {"correlationid": correlation_id, "time": now.isoformat(timespec="milliseconds"), "data": rows}
-        line = (json.dumps(record, allow_nan=False) + "\n").encode("utf-8")
-        handle = os.open(folder / "data.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            written = os.write(handle, line)
-        finally:
-            os.close(handle)
-        if written != len(line):
-            raise OSError(f"{folder / 'data.jsonl'}: wrote {written} of {len(line)} bytes")
+        append_whole(folder / "data.jsonl", (json.dumps(record, allow_nan=False) + "\n").encode("utf-8"))
 
 
 class AzureCollectors:
@@ -288,10 +287,11 @@ class AzureCollectors:
 
 service: ScoringService | None = None
 collectors: Any = None
+operational: OperationalLog | None = None
 
 
 def init() -> None:
-    global service, collectors
+    global service, collectors, operational
     model_dir = find_model_dir(Path(os.environ["AZUREML_MODEL_DIR"]))
     service = ScoringService(
         model_dir,
@@ -302,6 +302,7 @@ def init() -> None:
     local_dir = os.environ.get("MLOPS_COLLECT_DIR")
     if local_dir:
         collectors = {name: LocalCollector(Path(local_dir), name) for name in ("model_inputs", "model_outputs")}
+        operational = OperationalLog(Path(local_dir), os.environ.get("MLOPS_DEPLOYMENT", "unknown"), log_failure)
     else:
         try:
             collectors = AzureCollectors()
@@ -324,13 +325,35 @@ def positive_setting(name: str, default: int) -> int:
 @rawhttp
 def run(request: AMLRequest) -> AMLResponse:
     assert service is not None, "init() was not called"
+    started = time.perf_counter()
     correlation_id = (
         request.headers.get("x-ms-client-request-id") or request.headers.get("x-request-id") or str(uuid.uuid4())
     )
+    outcome = Outcome()
+    try:
+        response = answer_request(request, correlation_id, outcome)
+        outcome.status = response.status_code
+        return response
+    finally:  # an exception (the model failed) is the server's 500
+        if operational is not None:
+            operational.record(outcome.status, (time.perf_counter() - started) * 1000, outcome.rows, correlation_id)
+
+
+class Outcome:
+    """What the operational record says of a request: its status (500 until answered) and rows (once parsed)."""
+
+    __slots__ = ("rows", "status")
+
+    def __init__(self) -> None:
+        self.status, self.rows = 500, None
+
+
+def answer_request(request: AMLRequest, correlation_id: str, outcome: Outcome) -> AMLResponse:
     if request.method != "POST":
         return respond(405, {"error": "use POST with a JSON body"}, correlation_id)
     try:
         columns, rows = service.parse(read_body(request, service.max_bytes))
+        outcome.rows = len(rows)
         features, ids = service.conform(columns, rows)
     except BadRequest as problem:
         return respond(problem.status, {"error": problem.message}, correlation_id)
@@ -343,6 +366,10 @@ def run(request: AMLRequest) -> AMLResponse:
     # Only now, with the 200 answer built, is the request collected: nothing of a failed request is.
     collect(features, ids, scores, correlation_id)
     return response
+
+
+def log_failure(error: Exception) -> None:
+    logger.warning("operational record not written: %s", error)
 
 
 def collect(features: pd.DataFrame, ids: list[Any] | None, scores: Scores, correlation_id: str) -> None:

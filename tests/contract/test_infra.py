@@ -55,6 +55,13 @@ API_VERSIONS = {
     "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "2024-05-01",
     "Microsoft.Network/privateDnsZones": "2024-06-01",
     "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2024-06-01",
+    "Microsoft.Insights/actionGroups": "2022-04-01",
+    "Microsoft.Insights/metricAlerts": "2018-03-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
+    "Microsoft.Insights/autoscalesettings": "2022-10-01",
+    "Microsoft.Consumption/budgets": "2024-08-01",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints": "2025-12-01",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments": "2025-12-01",
 }
 
 
@@ -225,6 +232,8 @@ def test_outputs_name_everything_ci_and_az_ml_need(templates):
         "containerRegistryName",
         "applicationInsightsName",
         "mlflowTrackingUri",
+        "actionGroupName",
+        "onlineInstanceType",
     } <= outputs
 
 

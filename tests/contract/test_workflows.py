@@ -465,7 +465,7 @@ DOCS = [load(p) for p in WORKFLOW_FILES + ACTION_FILES]
 
 def test_the_workflows_and_actions_exist():
     names = {p.name for p in WORKFLOW_FILES}
-    assert {"ci.yml", "infra.yml", "train.yml", "deploy.yml", "monitor.yml"} <= names
+    assert {"ci.yml", "infra.yml", "train.yml", "deploy.yml", "monitor.yml", "teardown.yml"} <= names
     assert {p.parent.name for p in ACTION_FILES} >= {"setup-mlops", "azure-login"}
 
 
@@ -484,7 +484,13 @@ def test_the_cli_checks_are_not_vacuous():
         if isinstance(step.get("run"), str)
         for args in mlops_commands(step["run"])
     }
-    for expected in [("azure", "ensure"), ("pipeline", "run"), ("deploy", "online"), ("monitor", "--target")]:
+    for expected in [
+        ("azure", "ensure"),
+        ("azure", "teardown"),
+        ("pipeline", "run"),
+        ("deploy", "online"),
+        ("monitor", "--target"),
+    ]:
         assert expected in seen, f"no `mlops {' '.join(expected)}` in the workflows; saw {sorted(seen)}"
     assert any(args[0] == "promote" for args in seen)
     assert any(args[0] == "monitor" and args[1] == "--collected" for args in seen)

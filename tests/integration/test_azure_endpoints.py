@@ -193,3 +193,55 @@ def test_promotion_shares_the_workspace_version_into_the_registry_once(repo_root
     azure_registry.promote(workspace, "diabetes-classifier:3", "reg", echo=lambda _: None, registry_client=registry)
     assert len(shared) == 1  # idempotent
     assert azure_registry.model_reference(uri) == uri  # prod deploys the registry URI as is
+
+
+def test_instance_type_and_count_overrides_reach_the_deployment_sent_to_azure(repo_root):
+    online = FakeOnline()
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None)
+    rollout.deploy("blue", "diabetes-classifier:3", instance_type="Standard_DS2_v2", instance_count=2)
+    [sent] = online.sent_deployments
+    expected = azureml.load_entity(repo_root / "endpoints" / "online" / "blue.yml")
+    expected.model, expected.instance_type, expected.instance_count = (
+        "azureml:diabetes-classifier:3",
+        "Standard_DS2_v2",
+        2,
+    )
+    assert sent._to_dict() == expected._to_dict()
+    assert (sent.instance_type, sent.instance_count) == ("Standard_DS2_v2", 2)
+
+
+def test_without_overrides_the_yaml_instance_type_is_sent(repo_root):
+    online = FakeOnline()
+    azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None).deploy(
+        "green", "diabetes-classifier:3"
+    )
+    yaml_type = azureml.read_yaml(repo_root / "endpoints" / "online" / "green.yml")["instance_type"]
+    assert online.sent_deployments[0].instance_type == yaml_type
+
+
+def test_a_zero_instance_count_is_refused_before_azure_is_called(repo_root):
+    online = FakeOnline()
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None)
+    with pytest.raises(MlopsError, match="--instance-count must be at least 1, not 0"):
+        rollout.deploy("blue", "diabetes-classifier:3", instance_count=0)
+    assert online.sent_deployments == []
+
+
+def test_deploy_with_a_profile_sends_the_profiles_serving_size_and_flags_win(repo_root, tmp_path):
+    from argparse import Namespace
+
+    from mlops.cli import azure_verbs
+
+    (tmp_path / "dev.bicepparam").write_text(
+        "param onlineInstanceType = 'Standard_DS1_v2' // small\nparam onlineInstanceCount = 1\n"
+    )
+    where = SimpleNamespace(project=SimpleNamespace(infra=tmp_path))
+    flags = {"instance_type": None, "instance_count": None, "profile": "dev"}
+    assert azure_verbs.serving_size(where, Namespace(**flags))[:2] == ("Standard_DS1_v2", 1)
+    assert azure_verbs.serving_size(where, Namespace(**{**flags, "instance_count": 3}))[:2] == ("Standard_DS1_v2", 3)
+    assert azure_verbs.serving_size(where, Namespace(**{**flags, "profile": None}))[:2] == (None, None)
+    sku, count, _ = azure_verbs.serving_size(where, Namespace(**flags))
+    online = FakeOnline()
+    rollout = azure_online.OnlineRollout(fake_client(online), Layout(repo_root).for_model(), echo=lambda _: None)
+    rollout.deploy("green", "diabetes-classifier:3", sku, count)
+    assert (online.sent_deployments[0].instance_type, online.sent_deployments[0].instance_count) == (sku, count)

@@ -1,9 +1,15 @@
-"""`mlops monitor` on files: batch windows, collected JSON lines, the retrain rule, CI outputs, bad input; and the
-Azure monitor schedule sent exactly as loaded from monitoring/monitor.yml."""
+"""`mlops monitor` on files: batch windows, collected JSON lines, the retrain rule, CI outputs, bad input; the
+operations section from a served local endpoint's records; and the Azure monitor schedule sent exactly as loaded
+from monitoring/monitor.yml."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +20,8 @@ from mlops.cli import main
 from mlops.project import loaders as azureml
 from mlops.project.layout import Layout
 from mlops.targets.azure import monitor as azure_monitor
-from mlops.targets.local import batch
+from mlops.targets.local import batch, online
+from mlops.targets.local.loop import free_port
 from mlops.targets.local.registry import materialize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,6 +127,71 @@ def test_bad_input_exits_2_naming_the_problem(isolated_state, capsys, args, mess
     args = [str(isolated_state / a) if a.endswith((".csv", "folder")) else a for a in args]
     assert monitor(*args) == 2
     assert message in capsys.readouterr().err
+
+
+def _operational_lines(folder: Path) -> int:
+    return sum(len(f.read_text().splitlines()) for f in (folder / "operational").rglob("*.jsonl"))
+
+
+def test_operations_of_the_served_endpoint_counts_errors_exactly(trained, repo_root, isolated_state, capsys):
+    """Serve the champion on 127.0.0.1, send 6 good and 5 bad requests (bounded), then report its operations."""
+    results, _ = trained
+    state = results["better"].state
+    layout = Layout(repo_root, state.root).for_model()
+    model = layout.project.catalog.model("diabetes-classifier")
+    live = online.Deployment.from_yaml(layout.live_deployment)
+    collect = state.collected_for(live.endpoint, live.name, model.name)
+    shutil.rmtree(collect, ignore_errors=True)  # this test's traffic only (the state is shared with other tests)
+    good = (repo_root / "endpoints" / "online" / "sample-request.json").read_bytes()
+    too_many = json.loads(good)
+    too_many["input_data"]["data"] *= 201  # 1005 rows: over blue.yml's MAX_ROWS_PER_REQUEST of 1000
+    bad = [b"{not json", json.dumps({"input_data": [[1]]}).encode(), good.replace(b'"bmi"', b'"bmii"')]
+    bad.append(json.dumps(too_many).encode())
+    with online.deploy(layout, model, free_port()) as server:
+        statuses = [online.invoke(server.url, good, timeout=10)[0] for _ in range(6)]
+        statuses += [online.invoke(server.url, body, timeout=10)[0] for body in bad]
+        try:
+            urllib.request.urlopen(server.url + "/score", timeout=10)  # a GET
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+        deadline = time.monotonic() + 15  # written off the request's path: wait for the writer, bounded
+        while _operational_lines(collect) < 11 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pid = server.pid
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped by PID
+    assert statuses == [200] * 6 + [400, 400, 400, 413, 405]
+    assert _operational_lines(collect) == 11
+
+    args = ("--collected", collect, "--history", isolated_state / "h")
+    assert monitor(*args, "--window", "ops", "--ops-only") == 0
+    out = capsys.readouterr().out
+    assert "Operations: 11 requests" in out
+    report = json.loads(next((isolated_state / "state" / "monitoring").rglob("operations.json")).read_text())
+    overall, blue = report["overall"], report["deployments"][live.name]
+    assert overall["requests"] == blue["requests"] == 11
+    assert overall["status_counts"] == {"2xx": 6, "4xx": 5, "5xx": 0, "other": 0}
+    assert (overall["error_rate_4xx"], overall["error_rate_5xx"]) == (5 / 11, 0.0)
+    assert overall["rows_scored"] == 30
+    latency = overall["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
+    assert report["input"]["malformed_lines"] == 0
+
+    assert monitor(*args, "--window", "ops", "--ops-only", "--max-4xx-rate", "0.4") == 1  # 45% > 40%
+    assert "BREACH (all): error_rate_4xx 45.5% > 40%" in capsys.readouterr().out
+
+    monitor(*args, "--window", "full")  # the model signals and the operations section in one report
+    out = capsys.readouterr().out
+    assert "Operations: 11 requests" in out
+    full = json.loads(next((isolated_state / "state" / "monitoring").rglob("full/*/report.json")).read_text())
+    assert full["operational"]["overall"]["status_counts"]["4xx"] == 5
+    assert "<h2>Operations" in next((isolated_state / "state" / "monitoring").rglob("full/*/report.html")).read_text()
+
+
+def test_an_endpoint_without_requests_reports_no_requests(isolated_state, capsys):
+    (isolated_state / "collected").mkdir()
+    assert monitor("--collected", isolated_state / "collected", "--ops-only") == 0
+    assert "Operations: no requests" in capsys.readouterr().out
 
 
 def test_azure_monitor_schedule_is_sent_as_loaded(repo_root):

@@ -489,3 +489,92 @@ def test_a_drifted_workspace_twin_is_reported(deployment, key, value, expected):
     assert policy.workspace_twin_problems(twin, deployment) == []
     twin[key] = value
     assert any(expected in p for p in policy.workspace_twin_problems(twin, deployment))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Operations: alerts, autoscale, budget, dev quota, saved queries (tests/contract/test_infra_ops.py)
+# ---------------------------------------------------------------------------------------------------------------
+
+ALERTS, ENDPOINT_ALERTS, AUTOSCALE, BUDGET = (
+    "modules/alerts.bicep",
+    "ops/endpoint-alerts.bicep",
+    "ops/autoscale.bicep",
+    "modules/budget.bicep",
+)
+
+
+def named(check: Callable, relative: str) -> Callable[[Path], list[str]]:
+    """Run a template check and prefix each problem with the file, as a report would."""
+    return lambda root: [f"{relative}: {p}" for p in check(check_bicep.parse_bicep(root / relative))]
+
+
+OPS_CASES = {
+    "alert without its action group": (
+        ALERTS,
+        "    actions: [\n      {\n        actionGroupId: actionGroup.id\n      }\n    ]\n",
+        "",
+        named(policy.alert_problems, ALERTS),
+        "modules/alerts.bicep: alert failedJobsAlert: no action group",
+    ),
+    "log alert notifying a literal id": (
+        ALERTS,
+        "      actionGroups: [\n        actionGroup.id\n      ]",
+        "      actionGroups: [\n        '/subscriptions/x/actionGroups/other'\n      ]",
+        named(policy.alert_problems, ALERTS),
+        "modules/alerts.bicep: alert monitorBreachAlert: action '/subscriptions/x/actionGroups/other' is not",
+    ),
+    "endpoint alert scoped to something undeclared": (
+        ENDPOINT_ALERTS,
+        "    scopes: [\n      endpoint.id\n    ]",
+        "    scopes: [\n      otherEndpoint.id\n    ]",
+        named(policy.alert_problems, ENDPOINT_ALERTS),
+        "ops/endpoint-alerts.bicep: alert latencyAlert: scope",
+    ),
+    "autoscale targeting the endpoint": (
+        AUTOSCALE,
+        "targetResourceUri: deployment.id",
+        "targetResourceUri: endpoint.id",
+        named(policy.autoscale_problems, AUTOSCALE),
+        "ops/autoscale.bicep: autoscale autoscale: targetResourceUri is not an online deployment's id",
+    ),
+    "autoscale default above max": (
+        AUTOSCALE,
+        "param defaultInstances int = 1",
+        "param defaultInstances int = 5",
+        named(policy.autoscale_problems, AUTOSCALE),
+        "not min <= default <= max",
+    ),
+    "budget without a forecast notification": (
+        BUDGET,
+        "thresholdType: 'Forecasted'",
+        "thresholdType: 'Actual'",
+        named(policy.budget_problems, BUDGET),
+        "modules/budget.bicep: budget budget: notifications ['Actual'] lack Actual or Forecasted",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OPS_CASES)
+def test_a_broken_ops_template_fails_its_check_naming_the_file(tmp_path, case):
+    relative, old, new, check, expected = OPS_CASES[case]
+    assert check(INFRA) == [], "the unbroken infra/ must pass this check"
+    problems = check(broken_copy(tmp_path, relative, old, new))
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_dev_profile_over_six_vcpus_is_reported(tmp_path, deployment):
+    text = (INFRA / "dev.bicepparam").read_text()
+    old = "param onlineInstanceType = 'Standard_DS1_v2'"
+    assert old in text
+    copy = tmp_path / "dev.bicepparam"
+    copy.write_text(text.replace(old, "param onlineInstanceType = 'Standard_DS2_v2'"))
+    total, arithmetic = policy.quota_vcpus(deployment, policy.parameter_file_values(copy)[1])
+    assert total == 10 and "2 x Standard_DS2_v2 (2) = 10 vCPUs" in arithmetic
+
+
+def test_a_query_on_an_undocumented_table_is_reported(tmp_path):
+    query = tmp_path / "bad.kql"
+    query.write_text("// a query\nAzureDiagnostics\n| take 10\n")
+    assert policy.query_problems(query) == ["bad.kql: reads AzureDiagnostics, not a documented table"]
+    (tmp_path / "empty.kql").write_text("// nothing\n")
+    assert policy.query_problems(tmp_path / "empty.kql") == ["empty.kql: empty"]

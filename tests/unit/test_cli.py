@@ -25,6 +25,8 @@ def test_every_verb_has_a_handler_in_its_own_module():
         "promote": ["--model", "m:1", "--registry", "r"],
         "azure": ["ensure"],
     }
+    for rest in (["quota"], ["teardown", "--environment", "dev"]):
+        assert parser.parse_args(["azure", *rest]).func.__module__ in {m.__name__ for m in VERB_MODULES}
     modules = {m.__name__ for m in VERB_MODULES}
     for verb, rest in handlers.items():
         args = parser.parse_args([verb, *rest])
@@ -88,3 +90,29 @@ def test_invoke_refuses_a_server_json_whose_server_is_gone(monkeypatch, tmp_path
     assert main(["invoke"]) == 2
     err = capsys.readouterr().err
     assert f"server.json: the server it records (pid {gone.pid}) is no longer running" in err
+
+
+def test_azure_quota_teardown_and_instance_type_flags_parse():
+    parser = build_parser()
+    args = parser.parse_args(["azure", "quota", "--profile", "prod", "--instance-type", "Standard_DS2_v2"])
+    assert (args.profile, args.instance_type, args.instance_count) == ("prod", "Standard_DS2_v2", None)
+    assert parser.parse_args(["azure", "quota"]).profile == "dev"
+    args = parser.parse_args(["azure", "teardown", "--environment", "dev", "--yes"])
+    assert (args.environment, args.yes) == ("dev", True)
+    assert parser.parse_args(["azure", "teardown", "--environment", "dev"]).yes is False
+    args = parser.parse_args(
+        ["deploy", "online", "--deployment", "blue", "--instance-type", "Standard_DS2_v2", "--instance-count", "2"]
+    )
+    assert (args.deployment, args.instance_type, args.instance_count) == ("blue", "Standard_DS2_v2", 2)
+    assert parser.parse_args(["deploy", "online", "--deployment", "green", "--profile", "dev"]).profile == "dev"
+
+
+def test_teardown_needs_an_environment_and_instance_overrides_need_a_deployment(capsys):
+    import pytest
+
+    from mlops.cli import main
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["azure", "teardown", "--yes"])
+    assert main(["deploy", "online", "--traffic", "blue=100", "--instance-type", "Standard_DS2_v2"]) == 2
+    assert "--instance-type, --instance-count and --profile go with --deployment" in capsys.readouterr().err

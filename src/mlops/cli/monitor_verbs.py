@@ -1,4 +1,7 @@
-"""`mlops monitor`: the local monitor on a window of production data, or the monitor schedule on Azure."""
+"""`mlops monitor`: the local monitor on a window of production data, or the monitor schedule on Azure.
+
+Locally the report also has an operations section (request count, 4xx/5xx rates, latency percentiles per
+deployment) from the endpoint's operational records; `--ops-only` reports that section alone."""
 
 from __future__ import annotations
 
@@ -35,7 +38,37 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     monitor.add_argument(
         "--retrain", action="store_true", help="run the training pipeline when the retrain rule says so"
     )
+    ops = monitor.add_argument_group("operations (local endpoint: request count, error rates, latency)")
+    ops.add_argument(
+        "--ops-only",
+        action="store_true",
+        help="report only the endpoint's operational metrics, without the model signals",
+    )
+    ops.add_argument("--max-p95-ms", type=_limit("--max-p95-ms"), help="breach when p95 latency exceeds this (ms)")
+    ops.add_argument(
+        "--max-4xx-rate", type=_limit("--max-4xx-rate", rate=True), help="breach above this share of 4xx (0..1)"
+    )
+    ops.add_argument(
+        "--max-5xx-rate", type=_limit("--max-5xx-rate", rate=True), help="breach above this share of 5xx (0..1)"
+    )
     monitor.set_defaults(func=run_monitor)
+
+
+def _limit(flag: str, rate: bool = False):
+    """An argparse type: a number >= 0 (and <= 1 for a rate), the error naming the flag."""
+
+    def parse(text: str) -> float:
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (rate and value > 1):
+            raise argparse.ArgumentTypeError(f"{flag}: expected {'0..1' if rate else 'a number >= 0'}, got {text!r}")
+        return value
+
+    return parse
 
 
 def run_monitor(args: argparse.Namespace) -> int:
@@ -50,23 +83,45 @@ def run_monitor(args: argparse.Namespace) -> int:
         raise MlopsError("--predictions goes with --production")
     if args.production and args.collected:
         raise MlopsError("give either --collected or --production, not both")
+    if args.ops_only and args.production:
+        raise MlopsError("--ops-only reads the endpoint's collected records: give --collected, not --production")
     from datetime import UTC, datetime
 
     from mlops.monitoring import MonitorInputError
+    from mlops.monitoring.operational import Thresholds
     from mlops.targets.local import monitor
 
     model.state.ensure()
     window = args.window or datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    thresholds = Thresholds(args.max_p95_ms, args.max_4xx_rate, args.max_5xx_rate)
     try:
+        operations = None
+        if not args.production:
+            folders = [args.collected / "operational"] if args.collected else _local_operational(model)
+            operations = monitor.operational_report(folders, thresholds)
+        if args.ops_only:
+            path = monitor.operations_only(model, operations, window, config)
+            print("\n".join(operations.summary_lines()))
+            print(f"Report: {path}")
+            return EXIT_FAILED if operations.breached else EXIT_OK
         if args.production:
             data = monitor.batch_window(model.project, args.production, args.predictions, window)
         else:
             data = monitor.collected_window(args.collected or _local_collected(model), window)
-        result = monitor.run(model, data, config_path=config, ground_truth=args.ground_truth, history_dir=args.history)
+        result = monitor.run(
+            model,
+            data,
+            config_path=config,
+            ground_truth=args.ground_truth,
+            history_dir=args.history,
+            operational=operations,
+        )
     except MonitorInputError as exc:
         raise MlopsError(str(exc)) from exc
     print(result.summary())
     monitor.write_github_outputs(result)
+    if operations is not None and operations.breached:
+        return EXIT_FAILED
     if args.retrain and result.retrain.retrain:
         from mlops.targets.local import jobs
 
@@ -81,3 +136,12 @@ def _local_collected(model) -> Path:
 
     deployment = Deployment.from_yaml(model.live_deployment)
     return model.state.collected_for(deployment.endpoint, deployment.name, model.name)
+
+
+def _local_operational(model) -> list[Path]:
+    """The operational records of the model on every deployment of the live deployment's endpoint, live first
+    (the signals read the live deployment only, as Azure's monitor targets one deployment)."""
+    live = _local_collected(model)
+    endpoint = live.parent.parent
+    others = sorted(p for p in endpoint.glob(f"*/{model.name}") if p != live) if endpoint.is_dir() else []
+    return [folder / "operational" for folder in (live, *others)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,24 +47,29 @@ def read_collection(folder: Path, collection: str) -> Collection:
     rows: list[dict[str, Any]] = []
     malformed: list[MalformedLine] = []
     lines = 0
-    for file in files:
-        raw_lines = file.read_bytes().split(b"\n")
-        for number, raw in enumerate(raw_lines, start=1):
-            if not raw.strip():
-                continue
-            lines += 1
-            torn = number == len(raw_lines)  # the last line has no newline: it may have been cut off mid-write
-            found, problem = parse_line(raw, torn=torn)
-            if problem is None:
-                rows += found
-            else:
-                malformed.append(MalformedLine(f"{file}:{number}", problem))
+    for where, raw, torn in jsonl_lines(files):
+        lines += 1
+        found, problem = parse_line(raw, torn=torn)
+        if problem is None:
+            rows += found
+        else:
+            malformed.append(MalformedLine(where, problem))
     if not rows:
         first = f"; first malformed: {malformed[0]}" if malformed else ""
         raise MonitorInputError(
             f"{base}: no rows to monitor in {lines} line(s) of {len(files)} file(s) ({len(malformed)} malformed{first})"
         )
     return Collection(base, pd.DataFrame(rows), lines, tuple(malformed))
+
+
+def jsonl_lines(files: Iterable[Path]) -> Iterator[tuple[str, bytes, bool]]:
+    """(FILE:LINE, the line's bytes, torn) for each non-blank line of the files, in order. `torn`: it is a file's
+    last line without a newline, which may have been cut off mid-write."""
+    for file in files:
+        raw_lines = file.read_bytes().split(b"\n")
+        for number, raw in enumerate(raw_lines, start=1):
+            if raw.strip():
+                yield f"{file}:{number}", raw, number == len(raw_lines)
 
 
 def parse_line(raw: bytes, *, torn: bool = False) -> tuple[list[dict[str, Any]], str | None]:

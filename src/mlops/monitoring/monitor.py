@@ -87,6 +87,7 @@ def run_monitor(
     window_name: str,
     timestamp: datetime | None = None,
     input_lines: InputLines | None = None,
+    operational: object | None = None,
 ) -> MonitorResult:
     """Run every signal of the monitor YAML on one production window and decide whether to retrain.
 
@@ -99,7 +100,8 @@ def run_monitor(
     - `reference_predictions`: optional model outputs on the reference data; without them the reference side of
       prediction drift and feature attribution drift is the reference's `target_column`, as the YAML declares;
     - `id_column`: joins predictions to inputs and ground truth; default: the YAML's `correlation_id`;
-    - `input_lines`: what the reader of collected JSON lines read and skipped, for the report.
+    - `input_lines`: what the reader of collected JSON lines read and skipped, for the report;
+    - `operational`: the endpoint's operational metrics (`operational.OperationalReport`), reported alongside.
 
     A signal computed on fewer rows than its minimum (`mlops.min_window_rows`), or a prediction-based one when too
     few inputs have a prediction (`mlops.min_prediction_coverage`), is "not enough data": no breach, and a window
@@ -127,6 +129,7 @@ def run_monitor(
         signals=evaluate_window(config, data),
         warnings=list(config.warnings),
         input_lines=input_lines,
+        operational=operational,
     )
 
     rule = config.retrain

@@ -172,6 +172,8 @@ def render_html(result: MonitorResult) -> str:
                     plotted.add(key)
                     png = _plot_png(feature.feature, feature.distribution)
                     parts.append(f"<img alt='{_cell(feature.feature)}' src='data:image/png;base64,{png}'>")
+    if result.operational is not None:
+        parts.append(result.operational.html())
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -240,6 +240,8 @@ class MonitorResult:
     history_file: Path | None = None
     # what the reader of collected JSON lines skipped (None for frames and batch files)
     input_lines: InputLines | None = None
+    # the endpoint's request count, error rates and latencies (operational.OperationalReport; None: not read)
+    operational: Any = None
 
     @property
     def breached(self) -> bool:
@@ -274,6 +276,7 @@ class MonitorResult:
             "input": self.input_lines.to_dict() if self.input_lines else None,
             "warnings": self.warnings,
             "signals": [s.to_dict() for s in self.signals],
+            "operational": self.operational.to_dict() if self.operational is not None else None,
         }
 
     def summary(self) -> str:
@@ -292,6 +295,8 @@ class MonitorResult:
             lines.append(f"Warning: {warning}")
         if len(self.warnings) > 5:
             lines.append(f"… {len(self.warnings) - 5} more warnings in the report")
+        if self.operational is not None:
+            lines += self.operational.summary_lines()
         if self.report_html is not None:
             lines.append(f"Report: {self.report_html}  (data: {self.report_json})")
         return "\n".join(lines)

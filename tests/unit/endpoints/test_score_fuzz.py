@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +20,17 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-from scoring_scripts import ENDPOINTS, ID_COLUMN, REPO, collected_rows, flask_request, init_script, sample
+from scoring_scripts import (
+    ENDPOINTS,
+    ID_COLUMN,
+    REPO,
+    collected_rows,
+    flask_request,
+    init_script,
+    operational_records,
+    reset_collected,
+    sample,
+)
 
 
 def fuzz(examples: int) -> settings:
@@ -67,8 +76,7 @@ def deployment(request, diabetes_model, tmp_path_factory) -> SimpleNamespace:
 
 def exchange(deployment: SimpleNamespace, body: bytes) -> tuple[int, dict]:
     """Send one request; check the answer and what was collected for it. Returns the status and the answer."""
-    shutil.rmtree(deployment.collect, ignore_errors=True)
-    deployment.collect.mkdir()
+    reset_collected(deployment.script, deployment.collect)
     response = deployment.script.run(flask_request(body))  # an exception here is a 500 from the server
     status = response.status_code
     event(f"HTTP {status}")
@@ -84,6 +92,9 @@ def exchange(deployment: SimpleNamespace, body: bytes) -> tuple[int, dict]:
         assert isinstance(answer["error"], str) and answer["error"] and "\n" not in answer["error"]
     assert len(collected_rows(deployment.collect)) == answered
     assert len(collected_rows(deployment.collect, "model_outputs")) == answered
+    records = operational_records(deployment.script, deployment.collect)  # every answer, whatever its status
+    assert [r["status"] for r in records] == [status]
+    assert records[0]["deployment"] == "unknown" and records[0]["latency_ms"] >= 0
     return status, answer
 
 

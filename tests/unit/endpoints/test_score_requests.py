@@ -5,13 +5,12 @@ and row; nothing of a refused or failed request in the collected JSON lines."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scoring_scripts import ID_COLUMN, collected_rows, flask_request, init_script, post, sample
+from scoring_scripts import ID_COLUMN, collected_rows, flask_request, init_script, post, reset_collected, sample
 
 LIMIT_BYTES = 64 * 1024
 MAX_ROWS = 20
@@ -33,8 +32,7 @@ def online(diabetes_model, tmp_path_factory) -> SimpleNamespace:
 @pytest.fixture
 def fresh(online) -> SimpleNamespace:
     """The online script with nothing collected yet."""
-    shutil.rmtree(online.collect, ignore_errors=True)
-    online.collect.mkdir()
+    reset_collected(online.script, online.collect)
     return online
 
 

@@ -40,7 +40,10 @@ class OnlineRollout:
             self.endpoint.name = endpoint_name
         self.name = self.endpoint.name
 
-    def deployment_entity(self, deployment: str, model: str | None) -> Any:
+    def deployment_entity(
+        self, deployment: str, model: str | None, instance_type: str | None = None, instance_count: int | None = None
+    ) -> Any:
+        """The deployment as loaded from its YAML, with the CLI's overrides (model, instance type and count)."""
         file = self.layout.online_deployment(deployment)
         if not file.is_file():
             known = self.layout.online_deployment_names()
@@ -49,12 +52,20 @@ class OnlineRollout:
         entity.endpoint_name = self.name
         if model:
             entity.model = model_reference(model)
+        if instance_type:
+            entity.instance_type = instance_type
+        if instance_count is not None:
+            if instance_count < 1:
+                raise MlopsError(f"--instance-count must be at least 1, not {instance_count}")
+            entity.instance_count = instance_count
         return entity
 
-    def deploy(self, deployment: str, model: str | None) -> Any:
+    def deploy(
+        self, deployment: str, model: str | None, instance_type: str | None = None, instance_count: int | None = None
+    ) -> Any:
         """Create the endpoint if missing (never touching the traffic of an existing one), then create or update
         the deployment. A first deployment gets all traffic; any other starts at 0% until shifted."""
-        entity = self.deployment_entity(deployment, model)
+        entity = self.deployment_entity(deployment, model, instance_type, instance_count)
         ensure_environment_of(self.client, self.layout.project, self.layout.online_deployment(deployment), self.echo)
         with azure_errors(f"online endpoint {self.name}"):
             existing = self._existing_endpoint()
@@ -62,7 +73,8 @@ class OnlineRollout:
                 self.client.online_endpoints.begin_create_or_update(self.endpoint).result()
                 self.echo(f"endpoint {self.name}: created")
             self.client.online_deployments.begin_create_or_update(entity).result()
-            self.echo(f"deployment {self.name}/{deployment}: {entity.model}")
+            size = f"{entity.instance_type} x {entity.instance_count}"
+            self.echo(f"deployment {self.name}/{deployment}: {entity.model} on {size}")
             current = self._existing_endpoint()
             if current is not None and not any((current.traffic or {}).values()):
                 current.traffic = {deployment: 100}

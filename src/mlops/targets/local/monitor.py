@@ -6,6 +6,9 @@ catalog, like every `azureml:` reference locally). A window's production data is
 (`model_inputs/` + `model_outputs/` JSON lines, as the online deployment collects them; malformed lines are skipped
 up to the monitor's `mlops.max_malformed_share`, see `mlops.monitoring.collected`) or a batch: the scored input
 file plus the batch deployment's predictions file.
+
+The endpoint's operational records (`operational/` next to the data collections: status, latency, rows per request)
+are read from the same folders for the report's operations section, or alone by `operations_only`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from mlops.targets.local.tables import read_table
 
 if TYPE_CHECKING:  # the monitor imports scipy: loaded when a window is read, not with the CLI
     from mlops.monitoring.collected import Collection
+    from mlops.monitoring.operational import OperationalReport, Thresholds
 
 
 @dataclass
@@ -63,6 +67,7 @@ def run(
     config_path: Path | None = None,
     ground_truth: Path | None = None,
     history_dir: Path | None = None,
+    operational: OperationalReport | None = None,
 ) -> Any:
     """Run every signal of the model's monitor YAML (or `config_path`) on one window; writes report.json/html under
     <state>/monitoring/<model>/<window>/<timestamp>/ and appends to the model's history, which the retrain rule
@@ -75,6 +80,10 @@ def run(
     config = load_config(config_path)
     for collection in window.collections:
         check_malformed(collection, config.window.max_malformed_share)
+    if operational is not None:
+        from mlops.monitoring.operational import check_malformed as check_operational
+
+        check_operational(operational.log, config.window.max_malformed_share)
     input_lines = (
         InputLines(sum(c.lines for c in window.collections), tuple(m for c in window.collections for m in c.malformed))
         if window.collections
@@ -102,7 +111,30 @@ def run(
         window_name=window.name,
         timestamp=now,
         input_lines=input_lines,
+        operational=operational,
     )
+
+
+def operational_report(folders: list[Path], thresholds: Thresholds) -> OperationalReport:
+    """The operational records under `folders` (`run` and `operations_only` judge their malformed lines)."""
+    from mlops.monitoring.operational import OperationalReport, read_operational
+
+    return OperationalReport(read_operational(folders), thresholds)
+
+
+def operations_only(layout: ModelLayout, report: OperationalReport, window: str, config_path: Path) -> Path:
+    """Write the operational report alone as operations.json under the window's report folder; returns its path."""
+    import json
+
+    from mlops.monitoring import load_config
+    from mlops.monitoring.operational import check_malformed
+
+    check_malformed(report.log, load_config(config_path).window.max_malformed_share)
+    folder = layout.state.monitoring / layout.name / window / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "operations.json"
+    path.write_text(json.dumps({"window": window, **report.to_dict()}, indent=2, allow_nan=False) + "\n")
+    return path
 
 
 def write_github_outputs(result: Any) -> None:

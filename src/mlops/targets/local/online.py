@@ -122,7 +122,9 @@ def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Pat
     state.serving.mkdir(parents=True, exist_ok=True)
     _forget_stale_record(state.serving)
     starting = state.serving / f"server-{port}.starting.log"
-    env = sandbox_environment(deployment.environment_variables, {"MLOPS_COLLECT_DIR": str(collect_dir)})
+    # score.py collects into MLOPS_COLLECT_DIR (model_inputs, model_outputs, operational), naming MLOPS_DEPLOYMENT
+    engine = {"MLOPS_COLLECT_DIR": str(collect_dir), "MLOPS_DEPLOYMENT": deployment.name}
+    env = sandbox_environment(deployment.environment_variables, engine)
     command = [
         sys.executable, "-c", LAUNCHER,
         "--entry_script", str(deployment.code_dir / deployment.scoring_script),
