@@ -18,13 +18,6 @@ from mlops.cli import main
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trained")]
 
 MODEL = "diabetes-classifier"
-# A deliberately weak model (one shallow tree) with a floor it can pass: the first champion, to be beaten.
-WEAK = [
-    "inputs.estimator=random_forest",
-    "inputs.n_estimators=1",
-    "jobs.train.inputs.max_depth=1",
-    "inputs.min_metric=0.5",
-]
 
 
 def read(folder, name):
