@@ -28,15 +28,11 @@ missing for the model's imputers, except ids. Anything else is an InvalidValue n
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import math
 import os
-import queue
 import reprlib
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -303,112 +299,45 @@ def id_values(column: str, values: pd.Series) -> list[int | str]:
 
 OPERATIONAL = "operational"  # the collection folder, next to model_inputs/ and model_outputs/
 MAX_CORRELATION_ID = 128  # characters of a client's correlation id kept in a record
-OPERATIONAL_BATCH = 256  # records written by one os.write at most
-OPERATIONAL_DELAY_S = 0.25  # the writer waits this long after a record before writing what has gathered
 
 
 class OperationalLog:
-    """Appends operational records under `<root>/operational/YYYY/MM/DD/HH/data.jsonl` off the request's path.
+    """Appends one operational record per request under `<root>/operational/YYYY/MM/DD/HH/data.jsonl`.
 
-    `record()` only puts a tuple on a queue. A daemon thread of the worker process wakes at most every
-    OPERATIONAL_DELAY_S, formats the records gathered and appends them with one `os.write` per batch (whole lines on
-    a file opened for appending, so workers never interleave). A failed write is logged and dropped, never raised
-    into a request; `flush()` (also run at exit) waits until the queue is written."""
+    Written when the request ends: one append of a short line (about 25 µs, against milliseconds of scoring), whole
+    on a file opened for appending, so workers never interleave. A failed write is counted in `dropped`, reported to
+    `on_error` and never raised into the request."""
 
     def __init__(self, root: Path, deployment: str, on_error: Any = None):
         self.folder = root / OPERATIONAL
         self.deployment = deployment
         self.on_error = on_error
-        self._queue: queue.Queue = queue.Queue()
-        self._lock = threading.Lock()  # one writer at a time (the thread, or flush())
-        self._owner: int | None = None  # the process whose writer thread runs (a fork gets its own)
-        self._writer: threading.Thread | None = None
         self.dropped = 0
 
     def record(self, status: int, latency_ms: float, rows: int | None, correlation_id: str) -> None:
-        """Queue one request's record (microseconds; never raises)."""
+        now = datetime.now(UTC)
+        record = {
+            "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "deployment": self.deployment,
+            "status": int(status),
+            "latency_ms": round(float(latency_ms), 3),
+            "rows": rows,
+            "correlationid": str(correlation_id)[:MAX_CORRELATION_ID],
+        }
         try:
-            self._queue.put((datetime.now(UTC), int(status), float(latency_ms), rows, str(correlation_id)))
-            if self._owner != os.getpid():
-                self._start()
+            append_record(self.folder, now, record)
         except Exception as exc:  # a record is never worth a failed request
-            self._failed(exc)
+            self.dropped += 1
+            if self.on_error is not None:
+                with contextlib.suppress(Exception):
+                    self.on_error(exc)
 
-    def _start(self) -> None:
-        with self._lock:
-            if self._owner == os.getpid():
-                return
-            self._owner = os.getpid()
-            self._writer = threading.Thread(target=self._run, name="operational-log", daemon=True)
-            self._writer.start()
-            atexit.register(self.flush)
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()  # blocks until a record comes
-            time.sleep(OPERATIONAL_DELAY_S)  # let a batch gather: one write per batch, not per request
-            with self._lock:
-                batch = [first, *self._drain(OPERATIONAL_BATCH - 1)]
-                try:
-                    self._write(batch)
-                except Exception as exc:  # keep the thread alive whatever happens
-                    self.dropped += len(batch)
-                    self._failed(exc)
-                finally:
-                    self._done(len(batch))
-
-    def _done(self, count: int) -> None:
-        for _ in range(count):
-            self._queue.task_done()
-
-    def _drain(self, limit: int) -> list[tuple]:
-        items = []
-        while len(items) < limit:
-            try:
-                items.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return items
-
-    def flush(self, timeout: float = 5.0) -> None:
-        """Wait (up to `timeout` s) until the writer thread has written every queued record; without a writer in
-        this process, write them here."""
-        writer = self._writer
-        if writer is None or not writer.is_alive() or self._owner != os.getpid():
-            with self._lock:
-                while batch := self._drain(OPERATIONAL_BATCH):
-                    self._write(batch)
-                    self._done(len(batch))
-            return
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.001)
-
-    def _write(self, batch: list[tuple]) -> None:
-        by_file: dict[Path, list[bytes]] = {}
-        for when, status, latency_ms, rows, correlation_id in batch:
-            record = {
-                "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "deployment": self.deployment,
-                "status": status,
-                "latency_ms": round(latency_ms, 3),
-                "rows": rows,
-                "correlationid": correlation_id[:MAX_CORRELATION_ID],
-            }
-            line = (json.dumps(record, allow_nan=False) + "\n").encode("utf-8")
-            by_file.setdefault(self.folder / when.strftime("%Y/%m/%d/%H") / "data.jsonl", []).append(line)
-        for path, lines in by_file.items():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                append_whole(path, b"".join(lines))
-            except Exception as exc:
-                self.dropped += len(lines)
-                self._failed(exc)
-
-    def _failed(self, exc: Exception) -> None:
-        if self.on_error is not None:
-            with contextlib.suppress(Exception):
-                self.on_error(exc)
+def append_record(folder: Path, when: datetime, record: dict[str, Any]) -> None:
+    """`record` as one JSON line of `folder/YYYY/MM/DD/HH/data.jsonl` (the layout of Azure's data collector)."""
+    hour = folder / when.strftime("%Y/%m/%d/%H")
+    hour.mkdir(parents=True, exist_ok=True)
+    append_whole(hour / "data.jsonl", (json.dumps(record, allow_nan=False) + "\n").encode("utf-8"))
 
 
 def append_whole(path: Path, data: bytes) -> None:

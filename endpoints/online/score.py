@@ -16,7 +16,7 @@ model itself is a 500 (the server's answer to an exception). Inputs and outputs 
 are collected for model monitoring, after the response is built: with azureml-ai-monitoring's Collector on Azure,
 and as JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id). Locally every
 request run() answers, whatever its status, also leaves an operational record (status, latency, rows; no feature
-values) in the `operational` collection, written off the request's path (scoring_common.OperationalLog); on Azure
+values) in the `operational` collection (scoring_common.OperationalLog); on Azure
 App Insights and the endpoint's traffic log hold the same facts.
 """
 
@@ -47,7 +47,7 @@ from scoring_common import (
     OperationalLog,
     Rejected,
     Scores,
-    append_whole,
+    append_record,
     feature_values,
     find_model_dir,
     id_values,
@@ -262,10 +262,8 @@ class LocalCollector:
 
     def collect(self, rows: list[dict[str, Any]], correlation_id: str) -> None:
         now = datetime.now(UTC)
-        folder = self.root / now.strftime("%Y/%m/%d/%H")
-        folder.mkdir(parents=True, exist_ok=True)
         record = {"correlationid": correlation_id, "time": now.isoformat(timespec="milliseconds"), "data": rows}
-        append_whole(folder / "data.jsonl", (json.dumps(record, allow_nan=False) + "\n").encode("utf-8"))
+        append_record(self.root, now, record)
 
 
 class AzureCollectors:

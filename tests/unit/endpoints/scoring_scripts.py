@@ -139,22 +139,19 @@ def collected_rows(folder: Path, collection: str = "model_inputs") -> list[dict[
     return rows
 
 
-def reset_collected(script: ModuleType, folder: Path) -> None:
-    """Empty the collection folder once the script's operational writer has written what it holds."""
+def reset_collected(folder: Path) -> None:
+    """Empty the collection folder."""
     import shutil
 
-    if getattr(script, "operational", None) is not None:
-        script.operational.flush()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(exist_ok=True)
 
 
-def operational_records(script: ModuleType, folder: Path) -> list[dict[str, Any]]:
-    """The operational records under `folder` once the script's writer has flushed, checked by the monitor's own
-    record parser (`mlops.monitoring.operational.parse_record`): nothing malformed, whole lines only."""
+def operational_records(folder: Path) -> list[dict[str, Any]]:
+    """The operational records under `folder`, checked by the monitor's own record parser
+    (`mlops.monitoring.operational.parse_record`): nothing malformed, whole lines only."""
     from mlops.monitoring.operational import read_operational
 
-    script.operational.flush()
     log = read_operational([folder / "operational"])
     assert log.malformed == (), log.malformed
     records = []

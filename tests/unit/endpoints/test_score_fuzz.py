@@ -76,7 +76,7 @@ def deployment(request, diabetes_model, tmp_path_factory) -> SimpleNamespace:
 
 def exchange(deployment: SimpleNamespace, body: bytes) -> tuple[int, dict]:
     """Send one request; check the answer and what was collected for it. Returns the status and the answer."""
-    reset_collected(deployment.script, deployment.collect)
+    reset_collected(deployment.collect)
     response = deployment.script.run(flask_request(body))  # an exception here is a 500 from the server
     status = response.status_code
     event(f"HTTP {status}")
@@ -92,7 +92,7 @@ def exchange(deployment: SimpleNamespace, body: bytes) -> tuple[int, dict]:
         assert isinstance(answer["error"], str) and answer["error"] and "\n" not in answer["error"]
     assert len(collected_rows(deployment.collect)) == answered
     assert len(collected_rows(deployment.collect, "model_outputs")) == answered
-    records = operational_records(deployment.script, deployment.collect)  # every answer, whatever its status
+    records = operational_records(deployment.collect)  # every answer, whatever its status
     assert [r["status"] for r in records] == [status]
     assert records[0]["deployment"] == "unknown" and records[0]["latency_ms"] >= 0
     return status, answer

@@ -32,7 +32,7 @@ def online(diabetes_model, tmp_path_factory) -> SimpleNamespace:
 @pytest.fixture
 def fresh(online) -> SimpleNamespace:
     """The online script with nothing collected yet."""
-    reset_collected(online.script, online.collect)
+    reset_collected(online.collect)
     return online
 
 
