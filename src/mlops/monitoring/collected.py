@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,17 +72,25 @@ def jsonl_lines(files: Iterable[Path]) -> Iterator[tuple[str, bytes, bool]]:
                 yield f"{file}:{number}", raw, number == len(raw_lines)
 
 
-def parse_line(raw: bytes, *, torn: bool = False) -> tuple[list[dict[str, Any]], str | None]:
-    """(rows, None) for a good line, ([], why) for a malformed one. `torn`: it is the file's unterminated last line."""
+def decode_line(raw: bytes, *, torn: bool = False) -> tuple[Any, str | None]:
+    """(the line's JSON value, None), or (None, why) when it is not UTF-8 JSON. `torn`: it is the file's
+    unterminated last line."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [], f"not UTF-8 text (byte {exc.start + 1})"
+        return None, f"not UTF-8 text (byte {exc.start + 1})"
     try:
-        record = json.loads(text)
+        return json.loads(text), None
     except json.JSONDecodeError as exc:
         cut = "; the file's last line has no newline: cut off while being written?" if torn else ""
-        return [], f"not valid JSON ({exc.msg} at column {exc.colno}){cut}"
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno}){cut}"
+
+
+def parse_line(raw: bytes, *, torn: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+    """(rows, None) for a good line, ([], why) for a malformed one. `torn`: it is the file's unterminated last line."""
+    record, problem = decode_line(raw, torn=torn)
+    if problem is not None:
+        return [], problem
     if not isinstance(record, dict):
         return [], f"a JSON {_json_kind(record)}, not an object with a 'data' list of rows"
     data = record.get("data")
@@ -125,9 +133,14 @@ def tolerated(lines: int, max_share: float) -> int:
 
 def check_malformed(collection: Collection, max_share: float) -> None:
     """Refuse the collection when it has more malformed lines than `tolerated`, naming the first one."""
-    count, allowed = len(collection.malformed), tolerated(collection.lines, max_share)
+    refuse_malformed(str(collection.folder), collection.lines, collection.malformed, max_share)
+
+
+def refuse_malformed(where: str, lines: int, malformed: Sequence[MalformedLine], max_share: float) -> None:
+    """MonitorInputError when more of `lines` lines are malformed than `tolerated`, naming the first one."""
+    count, allowed = len(malformed), tolerated(lines, max_share)
     if count > allowed:
         raise MonitorInputError(
-            f"{collection.folder}: {count} of {collection.lines} lines malformed, more than the {allowed} tolerated "
-            f"({max_share * 100:g}% of the lines, properties.{MAX_MALFORMED_SHARE}); first: {collection.malformed[0]}"
+            f"{where}: {count} of {lines} lines malformed, more than the {allowed} tolerated "
+            f"({max_share * 100:g}% of the lines, properties.{MAX_MALFORMED_SHARE}); first: {malformed[0]}"
         )

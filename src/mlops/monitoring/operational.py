@@ -11,7 +11,6 @@ App Insights `requests` table and AmlOnlineEndpointTrafficLog.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,16 +20,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops.monitoring.collected import jsonl_lines, tolerated
-from mlops.monitoring.errors import MonitorInputError
+from mlops.monitoring.collected import decode_line, jsonl_lines, refuse_malformed
 from mlops.monitoring.results import ABOVE, InputLines, MalformedLine, breaches
-from mlops.monitoring.settings import MAX_MALFORMED_SHARE
 
 COLLECTION = "operational"
 COLUMNS = ("time", "deployment", "status", "latency_ms", "rows", "correlationid")
 PERCENTILES = (50, 95, 99)
 PERCENTILE_METHOD = "linear"
 ALL = "(all)"
+TABLE_HEADER = ("deployment", "requests", "4xx", "4xx rate", "5xx", "5xx rate", *(f"p{q} ms" for q in PERCENTILES))
+WIDTHS = (14, 9, 7, 10, 6, 10, 10, 10, 10)  # text report: the first column left-aligned, the others right
 
 
 @dataclass(frozen=True)
@@ -67,24 +66,14 @@ def read_operational(folders: list[Path] | tuple[Path, ...]) -> OperationalLog:
 
 def check_malformed(log: OperationalLog, max_share: float) -> None:
     """Refuse the records when more lines are malformed than the monitor tolerates (`collected.tolerated`)."""
-    count, allowed = len(log.malformed), tolerated(log.lines, max_share)
-    if count > allowed:
-        where = ", ".join(str(folder) for folder in log.folders)
-        raise MonitorInputError(
-            f"{where}: {count} of {log.lines} lines malformed, more than the {allowed} tolerated "
-            f"({max_share * 100:g}% of the lines, properties.{MAX_MALFORMED_SHARE}); first: {log.malformed[0]}"
-        )
+    refuse_malformed(", ".join(str(folder) for folder in log.folders), log.lines, log.malformed, max_share)
 
 
 def parse_record(raw: bytes, *, torn: bool = False) -> tuple[dict[str, Any] | None, str | None]:
     """(record, None) for a good line, (None, why) for a malformed one naming the field."""
-    try:
-        record = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start + 1})"
-    except json.JSONDecodeError as exc:
-        cut = "; the file's last line has no newline: cut off while being written?" if torn else ""
-        return None, f"not valid JSON ({exc.msg} at column {exc.colno}){cut}"
+    record, problem = decode_line(raw, torn=torn)
+    if problem is not None:
+        return None, problem
     if not isinstance(record, dict):
         return None, "not a JSON object"
     problem = _field_problem(record)
@@ -254,21 +243,10 @@ class OperationalReport:
         first, last = self.period()
         verdict = "BREACHED" if self.breached else "ok"
         lines = [f"Operations: {self.requests} requests, {first} .. {last}: {verdict}"]
-        lines.append(
-            f"  {'deployment':<14}{'requests':>9}{'4xx':>7}{'4xx rate':>10}{'5xx':>6}{'5xx rate':>10}"
-            f"{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
-        )
-        for name, m in self.metrics.items():
-            latency = m["latency_ms"]
-            lines.append(
-                f"  {name:<14}{m['requests']:>9}{m['status_counts']['4xx']:>7}{_percent(m['error_rate_4xx']):>10}"
-                f"{m['status_counts']['5xx']:>6}{_percent(m['error_rate_5xx']):>10}"
-                + "".join(f"{_ms(latency[f'p{q}']):>10}" for q in PERCENTILES)
-            )
-        for name, found in self.breaches.items():
-            for b in found:
-                value, limit = _value(b["metric"], b["value"]), _value(b["metric"], b["threshold"])
-                lines.append(f"  BREACH {name}: {b['metric']} {value} > {limit}")
+        for cells in (TABLE_HEADER, *self.table_rows()):
+            rest = "".join(c.rjust(w) for c, w in zip(cells[1:], WIDTHS[1:], strict=True))
+            lines.append("  " + cells[0].ljust(WIDTHS[0]) + rest)
+        lines += [f"  {line}" for line in self.breach_lines()]
         if skipped:
             lines.append(f"  Input: {skipped}")
         return lines
@@ -282,25 +260,34 @@ class OperationalReport:
             parts.append(f"<p>{html.escape(line.strip())}</p>")
         if not self.requests:
             return "\n".join(parts)
-        parts.append(
-            "<table><tr><th>deployment</th><th>requests</th><th>4xx</th><th>4xx rate</th><th>5xx</th>"
-            "<th>5xx rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>"
-        )
-        for name, m in self.metrics.items():
-            cells = [
+        parts.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in TABLE_HEADER) + "</tr>")
+        for cells in self.table_rows():
+            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        parts.append("</table>")
+        parts.extend(f"<p class='bad'>{html.escape(line)}</p>" for line in self.breach_lines())
+        return "\n".join(parts)
+
+    def table_rows(self) -> list[tuple[str, ...]]:
+        """One row of formatted cells per deployment ("(all)" first), in TABLE_HEADER's order."""
+        return [
+            (
                 name,
-                m["requests"],
-                m["status_counts"]["4xx"],
+                str(m["requests"]),
+                str(m["status_counts"]["4xx"]),
                 _percent(m["error_rate_4xx"]),
-                m["status_counts"]["5xx"],
+                str(m["status_counts"]["5xx"]),
                 _percent(m["error_rate_5xx"]),
                 *(_ms(m["latency_ms"][f"p{q}"]) for q in PERCENTILES),
-            ]
-            parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-        parts.append("</table>")
-        breached = [line.strip() for line in self.summary_lines() if line.strip().startswith("BREACH")]
-        parts.extend(f"<p class='bad'>{html.escape(line)}</p>" for line in breached)
-        return "\n".join(parts)
+            )
+            for name, m in self.metrics.items()
+        ]
+
+    def breach_lines(self) -> list[str]:
+        return [
+            f"BREACH {name}: {b['metric']} {_value(b['metric'], b['value'])} > {_value(b['metric'], b['threshold'])}"
+            for name, found in self.breaches.items()
+            for b in found
+        ]
 
 
 def _percent(rate: float | None) -> str:
