@@ -98,9 +98,9 @@ def run_monitor(args: argparse.Namespace) -> int:
         operations = None
         if not args.production:
             folders = [args.collected / "operational"] if args.collected else _local_operational(model)
-            operations = monitor.operational_report(folders, thresholds)
+            operations = monitor.operational_report(folders, thresholds, config)
         if args.ops_only:
-            path = monitor.operations_only(model, operations, window, config)
+            path = monitor.operations_only(model, operations, window)
             print("\n".join(operations.summary_lines()))
             print(f"Report: {path}")
             return EXIT_FAILED if operations.breached else EXIT_OK

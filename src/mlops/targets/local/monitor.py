@@ -80,10 +80,6 @@ def run(
     config = load_config(config_path)
     for collection in window.collections:
         check_malformed(collection, config.window.max_malformed_share)
-    if operational is not None:
-        from mlops.monitoring.operational import check_malformed as check_operational
-
-        check_operational(operational.log, config.window.max_malformed_share)
     input_lines = (
         InputLines(sum(c.lines for c in window.collections), tuple(m for c in window.collections for m in c.malformed))
         if window.collections
@@ -106,7 +102,7 @@ def run(
         window.production,
         predictions=window.predictions,
         ground_truth=truth,
-        out_dir=state.monitoring / layout.name / window.name / now.strftime("%Y%m%dT%H%M%S%f"),
+        out_dir=_report_folder(layout, window.name, now),
         history_dir=history_dir or state.monitor_history / layout.name,
         window_name=window.name,
         timestamp=now,
@@ -115,26 +111,30 @@ def run(
     )
 
 
-def operational_report(folders: list[Path], thresholds: Thresholds) -> OperationalReport:
-    """The operational records under `folders` (`run` and `operations_only` judge their malformed lines)."""
-    from mlops.monitoring.operational import OperationalReport, read_operational
+def operational_report(folders: list[Path], thresholds: Thresholds, config_path: Path) -> OperationalReport:
+    """The operational records under `folders`, refused when more of their lines are malformed than the monitor
+    YAML's `mlops.max_malformed_share` allows."""
+    from mlops.monitoring import load_config
+    from mlops.monitoring.operational import OperationalReport, check_malformed, read_operational
 
-    return OperationalReport(read_operational(folders), thresholds)
+    log = read_operational(folders)
+    check_malformed(log, load_config(config_path).window.max_malformed_share)
+    return OperationalReport(log, thresholds)
 
 
-def operations_only(layout: ModelLayout, report: OperationalReport, window: str, config_path: Path) -> Path:
+def operations_only(layout: ModelLayout, report: OperationalReport, window: str) -> Path:
     """Write the operational report alone as operations.json under the window's report folder; returns its path."""
     import json
 
-    from mlops.monitoring import load_config
-    from mlops.monitoring.operational import check_malformed
-
-    check_malformed(report.log, load_config(config_path).window.max_malformed_share)
-    folder = layout.state.monitoring / layout.name / window / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder = _report_folder(layout, window, datetime.now(UTC))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "operations.json"
     path.write_text(json.dumps({"window": window, **report.to_dict()}, indent=2, allow_nan=False) + "\n")
     return path
+
+
+def _report_folder(layout: ModelLayout, window: str, now: datetime) -> Path:
+    return layout.state.monitoring / layout.name / window / now.strftime("%Y%m%dT%H%M%S%f")
 
 
 def write_github_outputs(result: Any) -> None:
