@@ -232,10 +232,11 @@ def test_deploy_with_a_profile_sends_the_profiles_serving_size_and_flags_win(rep
 
     from mlops.cli import azure_verbs
 
-    (tmp_path / "dev.bicepparam").write_text(
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "dev.bicepparam").write_text(
         "param onlineInstanceType = 'Standard_DS1_v2' // small\nparam onlineInstanceCount = 1\n"
     )
-    where = SimpleNamespace(project=SimpleNamespace(infra=tmp_path))
+    where = SimpleNamespace(project=Layout(tmp_path))
     flags = {"instance_type": None, "instance_count": None, "profile": "dev"}
     assert azure_verbs.serving_size(where, Namespace(**flags))[:2] == ("Standard_DS1_v2", 1)
     assert azure_verbs.serving_size(where, Namespace(**{**flags, "instance_count": 3}))[:2] == ("Standard_DS1_v2", 3)

@@ -155,7 +155,7 @@ def serving_size(model: ModelLayout, args: argparse.Namespace) -> tuple[str | No
     if args.profile:
         from mlops.targets.azure import quota
 
-        sku, count = quota.profile_online(model.project.infra / f"{args.profile}.bicepparam")
+        sku, count = quota.profile_online(model.project.infra_profile(args.profile))
     explicit = args.instance_type or args.instance_count is not None
     source = "--instance-type/--instance-count" if explicit else f"onlineInstanceType in {args.profile}.bicepparam"
     return args.instance_type or sku, args.instance_count if args.instance_count is not None else count, source
@@ -166,7 +166,7 @@ def check_quota(args: argparse.Namespace) -> int:
 
     model = model_layout(args.model)
     instance_type, instance_count, source = serving_size(model, args)
-    needs = [quota.cluster_need(model.project.infra / f"{args.profile}.bicepparam")]
+    needs = [quota.cluster_need(model.project.infra_profile(args.profile))]
     needs += quota.online_needs(model, instance_type, instance_count, source)
     quota.check(azure_client(model.project), needs, args.location)
     return EXIT_OK

@@ -171,6 +171,10 @@ class Layout:
     def infra(self) -> Path:
         return self.root / "infra"
 
+    def infra_profile(self, name: str) -> Path:
+        """An environment's Bicep parameters (dev, prod, …): the cluster's and the online deployments' sizes."""
+        return self.infra / f"{name}.bicepparam"
+
     @property
     def workflows(self) -> Path:
         return self.root / ".github" / "workflows"
