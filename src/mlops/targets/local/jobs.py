@@ -65,19 +65,6 @@ CACHE_FORMAT = 1
 LOG_TAIL_LINES = 25
 FOLDER_TYPES = {"uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a step is stopped
-# What `_environment` sets per step that no library reads at import: a step whose environment differs from the
-# sandbox's only in these may run in a pre-started Python (`warm`). A key missing here only costs the warm start.
-ENGINE_VARIABLES = frozenset(
-    {
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_REGISTRY_URI",
-        "MLFLOW_EXPERIMENT_ID",
-        "MLFLOW_RUN_ID",
-        "MLOPS_REGISTRY_LOCK",
-        "MLOPS_ENGINE_PID",
-        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
-    }
-)
 POLICY_CHECK_S = 0.5  # how often a sweep reads its running trials' metrics for the early-termination policy
 # Words that make a command more than one simple command when they come first.
 SHELL_KEYWORDS = frozenset(
@@ -170,7 +157,8 @@ def submit(
         for warning in environments.warnings_for(uses, resolve, layout.relative):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
     force = force_rerun or pipeline.force_rerun
-    warm = WarmPool(sandbox_environment(), ENGINE_VARIABLES) if warm_start_enabled() else None
+    late = engine_variables(state, "", "").keys()  # the names only
+    warm = WarmPool(sandbox_environment(), late) if warm_start_enabled() else None
     if warm is not None:  # they import while the run is set up
         warm.warm_up(min(AHEAD, sum(may_warm_start(step) for step in pipeline.steps.values())))
     commit = git_commit(layout.root)
@@ -645,18 +633,7 @@ class _RunContext:
 
     def _environment(self, child_run_id: str, declared: dict[str, str] | None = None) -> dict[str, str]:
         """The step's `environment_variables`, then what the engine must set (which they cannot override)."""
-        engine = {
-            "MLFLOW_TRACKING_URI": self.state.tracking_uri,
-            "MLFLOW_REGISTRY_URI": self.state.tracking_uri,
-            "MLFLOW_EXPERIMENT_ID": self.experiment_id,
-            "MLFLOW_RUN_ID": child_run_id,
-            # Read by the components' tabular_common: the registry lock to hold while changing the champion,
-            # and the engine to outlive (a step whose `mlops` died must not go on to touch the registry).
-            "MLOPS_REGISTRY_LOCK": str(self.state.registry_lock),
-            "MLOPS_ENGINE_PID": str(os.getpid()),
-            "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-        }
-        return sandbox_environment(declared, engine=engine)
+        return sandbox_environment(declared, engine=engine_variables(self.state, self.experiment_id, child_run_id))
 
     def _resolve_step_inputs(
         self, step: Step, results: dict[str, StepResult]
@@ -926,6 +903,22 @@ def _run_distributed(
             stop_group(process, STOP_GRACE_S)
     failed = next((i for i, code in enumerate(codes) if code), None)
     return (0, logs[0]) if failed is None else (int(codes[failed] or 1), logs[failed])
+
+
+def engine_variables(state: StateDir, experiment_id: str, run_id: str) -> dict[str, str]:
+    """What the engine sets in every step's environment (the YAML's variables cannot override it). No library
+    reads these at import, so a warm-started step (`warm`) may differ from its spare in them."""
+    return {
+        "MLFLOW_TRACKING_URI": state.tracking_uri,
+        "MLFLOW_REGISTRY_URI": state.tracking_uri,
+        "MLFLOW_EXPERIMENT_ID": experiment_id,
+        "MLFLOW_RUN_ID": run_id,
+        # Read by the components' tabular_common: the registry lock to hold while changing the champion,
+        # and the engine to outlive (a step whose `mlops` died must not go on to touch the registry).
+        "MLOPS_REGISTRY_LOCK": str(state.registry_lock),
+        "MLOPS_ENGINE_PID": str(os.getpid()),
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
 
 
 def may_warm_start(step: Step) -> bool:
