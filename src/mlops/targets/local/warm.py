@@ -2,9 +2,9 @@
 heavy libraries, started while the previous step ran.
 
 Roughly two thirds of a local pipeline used to be interpreter start-up: every step imports pandas, scikit-learn
-and MLflow (and loading a model through skops imports all of scikit-learn), 2-4 s each. A `WarmPool` keeps one
-spare process (`guard/warm_python.py`) that imports them ahead of time; a step takes it and the pool starts the
-next spares, which import on the other core while the step runs. Nothing the executor promises changes: the
+and MLflow (and loading a model through skops imports all of scikit-learn), 2-4 s each. A `WarmPool` keeps up to
+AHEAD spare processes (`guard/warm_python.py`) that import them ahead of time; a step takes the oldest and the pool
+starts the next, which imports on the other core while the step runs. Nothing the executor promises changes: the
 spare is started exactly like a step (`processes.start_group`: a session of its own, the parent-death signal, a
 keeper), in the sandbox's environment (the project package still cannot be imported), and it becomes the step's
 process - its own working folder, environment, `sys.argv` and `sys.path[0]` - before running the script, so
