@@ -17,6 +17,9 @@ class StepFailed(MlopsError):
     """A pipeline step exited non-zero; the message already names the step, exit code and log."""
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # what `mlops` turns into Interrupted
+
+
 class Interrupted(BaseException):
     """A stop signal (SIGINT, SIGTERM, SIGHUP) reached `mlops`.
 

@@ -4,6 +4,7 @@ group stopped with SIGTERM then SIGKILL, leftovers of a finished step, and the p
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -145,3 +146,35 @@ def test_a_group_that_ends_or_is_stopped_releases_its_keeper():
     assert len(keepers_of(process.pid)) == 1
     processes.stop_group(process, grace=0.5)
     assert process.returncode == -15 and keepers_of(process.pid) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signal masks are POSIX threads' (no Windows)")
+def test_a_stop_signal_arriving_while_a_group_starts_is_not_lost():
+    """A SIGTERM whose handler would run inside an at-fork hook (logging has one) was printed as "Exception ignored"
+    and lost, so `mlops` went on after being told to stop. start_group holds it until the group is started and
+    then raises it there, stopping the group it just started."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        from mlops.targets.local import processes
+
+        class Stop(BaseException):
+            pass
+
+        def handler(signum, frame):
+            raise Stop(signum)
+
+        signal.signal(signal.SIGTERM, handler)
+        os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))  # arrives mid-fork
+        try:
+            processes.start_group(["sleep", "60"])
+        except Stop:
+            print("stopped", flush=True)
+        else:
+            print("went on", flush=True)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "Exception ignored" not in done.stderr, done.stderr
+    assert done.stdout.strip() == "stopped", (done.stdout, done.stderr)
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "60"]]

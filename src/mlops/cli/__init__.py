@@ -29,9 +29,7 @@ from mlops.cli import (
     validate_verbs,
 )
 from mlops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, SharedFlags, sweep_stale_runs
-from mlops.errors import Interrupted, MlopsError, StepFailed
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+from mlops.errors import STOP_SIGNALS, Interrupted, MlopsError, StepFailed
 
 # In the order `mlops --help` lists them.
 VERB_MODULES = (

@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mlops.errors import STOP_SIGNALS
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 KEEPER = 'read -r line; [ "$line" = done ] || kill -s KILL -- "-$1" 2>/dev/null'
 KEEPER_EXIT_WAIT_S = 5.0
@@ -35,20 +37,57 @@ _keepers: dict[int, subprocess.Popen] = {}  # group id -> its keeper
 
 def start_group(args: Sequence[str], **popen: Any) -> subprocess.Popen:
     """`subprocess.Popen(args, **popen)` as the leader of a new session, with the parent-death signal and a
-    keeper. Start groups from one thread (the parent-death signal is tied to the starting thread)."""
-    process = subprocess.Popen(args, start_new_session=True, preexec_fn=die_with_parent(), **popen)
+    keeper. Start groups from one thread (the parent-death signal is tied to the starting thread).
+
+    SIGINT, SIGTERM and SIGHUP are held while the two forks happen: a stop signal whose Python handler ran inside
+    an at-fork hook (logging registers one) would be printed as "Exception ignored" and lost, and `mlops` would
+    go on. Held, it is handled when this returns - and the group just started is stopped with it."""
+    held = _hold_stop_signals()
+    process = None
     try:
+        process = subprocess.Popen(args, start_new_session=True, preexec_fn=_child_setup(held), **popen)
         _keepers[process.pid] = subprocess.Popen(
             ["/bin/sh", "-c", KEEPER, "mlops-group-keeper", str(process.pid)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a terminal's Ctrl-C must not end the keeper before it is needed
+            preexec_fn=_child_setup(held, parent_death=False),
         )
+        _release_stop_signals(held)  # a stop signal that came meanwhile is handled here
     except BaseException:
-        stop_group(process, grace=0)
+        if process is not None:
+            stop_group(process, grace=0)
+        _release_stop_signals(held)
         raise
     return process
+
+
+def _hold_stop_signals() -> set[int] | None:
+    """Block the stop signals in this thread; the mask before, or None where signal masks are not available."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _release_stop_signals(held: set[int] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _child_setup(held: set[int] | None, parent_death: bool = True) -> Callable[[], None] | None:
+    """The child's `preexec_fn`: the signal mask it would have had (a blocked mask survives exec), and the
+    parent-death signal (`die_with_parent`)."""
+    dies = die_with_parent() if parent_death else None
+    if held is None:
+        return dies
+
+    def setup() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if dies is not None:
+            dies()
+
+    return setup
 
 
 def end_group(process: subprocess.Popen) -> int:
