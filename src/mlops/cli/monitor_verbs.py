@@ -1,7 +1,9 @@
 """`mlops monitor`: the local monitor on a window of production data, or the monitor schedule on Azure.
 
 Locally the report also has an operations section (request count, 4xx/5xx rates, latency percentiles per
-deployment) from the endpoint's operational records; `--ops-only` reports that section alone."""
+deployment) from the endpoint's operational records; `--ops-only` reports that section alone. Each run also
+rewrites the history page (history.html next to the history file); `mlops monitor history` prints the same
+verdicts per window as a table."""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     )
     monitor.add_argument("--window", help="name of this monitoring window (default: a UTC timestamp)")
     monitor.add_argument(
-        "--history", type=Path, help="history folder for the retrain rule (default: .mlops/monitoring/history)"
+        "--history",
+        type=Path,
+        help="history folder for the retrain rule (default: .mlops/monitoring/history/<model>)",
     )
     monitor.add_argument(
         "--retrain", action="store_true", help="run the training pipeline when the retrain rule says so"
@@ -53,6 +57,19 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     )
     monitor.set_defaults(func=run_monitor)
 
+    actions = monitor.add_subparsers(dest="action", metavar="ACTION")
+    history = actions.add_parser(
+        "history",
+        parents=[flags.target, flags.model_name],
+        help="the verdict of each monitored window, the retrain rule's count, and the history page",
+    )
+    history.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
+    history.add_argument(
+        "--history", type=Path, help="history folder the monitor wrote (default: .mlops/monitoring/history/<model>)"
+    )
+    history.add_argument("--last", type=_positive("--last"), default=20, help="show the latest N windows (default: 20)")
+    history.set_defaults(func=run_history)
+
 
 def _limit(flag: str, rate: bool = False):
     """An argparse type: a number >= 0 (and <= 1 for a rate), the error naming the flag."""
@@ -66,6 +83,21 @@ def _limit(flag: str, rate: bool = False):
             raise argparse.ArgumentTypeError(f"{flag}: expected a number, got {text!r}") from None
         if not math.isfinite(value) or value < 0 or (rate and value > 1):
             raise argparse.ArgumentTypeError(f"{flag}: expected {'0..1' if rate else 'a number >= 0'}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _positive(flag: str):
+    """An argparse type: an integer >= 1, the error naming the flag."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: expected a whole number >= 1, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag}: expected a whole number >= 1, got {text!r}")
         return value
 
     return parse
@@ -128,6 +160,39 @@ def run_monitor(args: argparse.Namespace) -> int:
         print(f"retraining {model.name}: the retrain rule says so ({model.project.relative(model.pipeline)})")
         jobs.submit(model.pipeline, [])
     return EXIT_FAILED if result.breached else EXIT_OK
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """The monitor's windows, latest last, as a table; rewrites the history page and prints its path."""
+    model = model_layout(args.model)
+    if args.target == "azure":
+        raise MlopsError(
+            "mlops monitor history reads the local monitor's history; on Azure, each monitor's runs and signal "
+            "values are on its page in Azure ML studio (Monitoring)"
+        )
+    from mlops.monitoring import MonitorInputError, load_config
+    from mlops.monitoring.history import history_path
+    from mlops.monitoring.trends import history_table, load_windows, write_history_page
+    from mlops.targets.local import monitor
+
+    config_path = (args.config or model.monitor_config).resolve()
+    history_dir = args.history or monitor.history_folder(model)
+    try:
+        config = load_config(config_path)
+        records, total = load_windows(history_dir, config, monitor.reports_folder(model), last=args.last)
+        if not records:
+            raise MlopsError(
+                f"no monitoring history yet for {config.name} in {history_path(history_dir)}: `mlops monitor` "
+                "adds a line per window"
+            )
+        page = write_history_page(history_dir, config, monitor.reports_folder(model))
+    except MonitorInputError as exc:
+        raise MlopsError(str(exc)) from exc
+    shown = f"the latest {len(records)} of {total}" if total > len(records) else f"{total}"
+    print(f"Monitor {config.name}: {shown} window(s), oldest first")
+    print("\n".join(history_table(records, config)))
+    print(f"Monitor history: {page}")
+    return EXIT_OK
 
 
 def _local_collected(model) -> Path:

@@ -238,6 +238,8 @@ class MonitorResult:
     report_json: Path | None = None
     report_html: Path | None = None
     history_file: Path | None = None
+    # the history page across windows (trends.py), rewritten after each run by the local target
+    history_html: Path | None = None
     # what the reader of collected JSON lines skipped (None for frames and batch files)
     input_lines: InputLines | None = None
     # the endpoint's request count, error rates and latencies (operational.OperationalReport; None: not read)
@@ -299,6 +301,8 @@ class MonitorResult:
             lines += self.operational.summary_lines()
         if self.report_html is not None:
             lines.append(f"Report: {self.report_html}  (data: {self.report_json})")
+        if self.history_html is not None:
+            lines.append(f"Monitor history: {self.history_html}")
         return "\n".join(lines)
 
 

@@ -75,6 +75,7 @@ def run(
     from mlops.monitoring import load_config, reference_assets, run_monitor
     from mlops.monitoring.collected import check_malformed
     from mlops.monitoring.results import InputLines
+    from mlops.monitoring.trends import write_history_page
 
     config_path = config_path or layout.monitor_config
     config = load_config(config_path)
@@ -95,20 +96,32 @@ def run(
         else _asset_frame(layout.project, truth_ref, f"{config_path}: ground truth")
     )
     now = datetime.now(UTC)
-    state = layout.state
-    return run_monitor(
+    history_dir = history_dir or history_folder(layout)
+    result = run_monitor(
         config_path,
         reference,
         window.production,
         predictions=window.predictions,
         ground_truth=truth,
         out_dir=_report_folder(layout, window.name, now),
-        history_dir=history_dir or state.monitor_history / layout.name,
+        history_dir=history_dir,
         window_name=window.name,
         timestamp=now,
         input_lines=input_lines,
         operational=operational,
     )
+    result.history_html = write_history_page(history_dir, config, reports_folder(layout))
+    return result
+
+
+def history_folder(layout: ModelLayout) -> Path:
+    """Where the local monitor keeps the model's history (the retrain rule's input) and its history page."""
+    return layout.state.monitor_history / layout.name
+
+
+def reports_folder(layout: ModelLayout) -> Path:
+    """Where the local monitor writes the model's reports: <window>/<time>/report.{json,html} below it."""
+    return layout.state.monitoring / layout.name
 
 
 def operational_report(folders: list[Path], thresholds: Thresholds, config_path: Path) -> OperationalReport:
@@ -134,7 +147,7 @@ def operations_only(layout: ModelLayout, report: OperationalReport, window: str)
 
 
 def _report_folder(layout: ModelLayout, window: str, now: datetime) -> Path:
-    return layout.state.monitoring / layout.name / window / now.strftime("%Y%m%dT%H%M%S%f")
+    return reports_folder(layout) / window / now.strftime("%Y%m%dT%H%M%S%f")
 
 
 def write_github_outputs(result: Any) -> None:
