@@ -4,6 +4,7 @@ Each signal runs as its kind in the registry says (kinds.py); the report then re
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from mlops.monitoring.report import write_html, write_json
 from mlops.monitoring.results import InputLines, MonitorResult, RetrainDecision, SignalResult
 from mlops.monitoring.settings import MonitorConfig, SignalConfig
 from mlops.monitoring.signals import WindowData
+from mlops.progress import Progress
+
+LARGE_WINDOW_ROWS = 200_000  # above: progress from the first signal on (the signals take seconds each)
+PROGRESS_DELAY_S = 2.0  # a smaller window shows progress only once it has run this long
 
 
 def run_signal(signal: SignalConfig, config: MonitorConfig, data: WindowData) -> SignalResult:
@@ -31,8 +36,21 @@ def run_signal(signal: SignalConfig, config: MonitorConfig, data: WindowData) ->
 
 
 def evaluate_window(config: MonitorConfig, data: WindowData) -> list[SignalResult]:
-    """Every signal of the monitor on this window, in the order of the YAML."""
-    return [run_signal(signal, config, data) for signal in config.signals.values()]
+    """Every signal of the monitor on this window, in the order of the YAML. A large window (more than
+    `LARGE_WINDOW_ROWS` rows on either side) shows a progress line per signal on stderr from the start, a smaller
+    one only once it has run `PROGRESS_DELAY_S` seconds."""
+    signals = list(config.signals.values())
+    large = max(len(data.reference), len(data.production)) > LARGE_WINDOW_ROWS
+    results: list[SignalResult] = []
+    # interval 0: a line for every signal (a handful), not one per 10 s
+    with Progress(
+        f"monitor {config.name}", len(signals), "signal", interval=0, delay=0 if large else PROGRESS_DELAY_S
+    ) as progress:
+        for signal in signals:
+            started = time.monotonic()
+            results.append(run_signal(signal, config, data))
+            progress.advance(note=f"{signal.name} took {time.monotonic() - started:.1f} s")
+    return results
 
 
 def _check_frame(frame: object, what: str, window_name: str, *, allow_empty: bool = False) -> None:

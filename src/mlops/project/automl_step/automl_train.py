@@ -13,12 +13,15 @@ every value is distinct and not a float (an identifier) or that is empty is drop
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import tempfile
+import threading
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,10 @@ from tabular_common.schema import ColumnSpec, resolve_positive_label, validate_f
 AZURE_CV_ROWS = 20_000  # above: a 10% holdout; at or below: cross-validation
 PACKAGES = {"lgbm": "lightgbm", "xgboost": "xgboost-cpu"}  # learners whose models need their package to load
 BASE_REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
+# Seconds between the progress lines the search prints (its output is a log, not a terminal); the local engine's
+# MLOPS_PROGRESS_INTERVAL, when set, reaches the step and overrides it.
+PROGRESS_INTERVAL_S = 10.0
+PROGRESS_INTERVAL_ENV = "MLOPS_PROGRESS_INTERVAL"
 
 
 def build_parser() -> ArgumentParser:
@@ -132,7 +139,7 @@ def search(args: Any, data: dict[str, Any], settings: dict[str, Any], described:
     automl = AutoML()
     if args.trial_timeout_minutes:
         settings = {**settings, "train_time_limit": args.trial_timeout_minutes * 60}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), progress_lines(log, args):
         warnings.simplefilter("ignore")
         automl.fit(
             **data,
@@ -158,11 +165,63 @@ def search(args: Any, data: dict[str, Any], settings: dict[str, Any], described:
 
 
 def trials(log: Path) -> list[dict[str, Any]]:
-    """FLAML's per-trial records (learner, config, logged metric, time)."""
+    """FLAML's per-trial records (learner, config, logged metric, validation loss, time). FLAML writes a line per
+    trial as it ends; a line still being written (no newline yet) is left for the next read."""
     if not log.is_file():
         return []
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip().startswith("{")]
+    text = log.read_text()
+    complete = text[: text.rfind("\n") + 1]
+    records = [json.loads(line) for line in complete.splitlines() if line.strip().startswith("{")]
     return [record for record in records if record.get("learner")]  # FLAML ends with a summary record
+
+
+def progress_interval() -> float:
+    text = os.environ.get(PROGRESS_INTERVAL_ENV, "").strip()
+    if not text:
+        return PROGRESS_INTERVAL_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise DataError(f"{PROGRESS_INTERVAL_ENV}: expected a number of seconds >= 0, got {text!r}")
+    return max(seconds, 0.1)  # 0 would spin
+
+
+def progress_line(records: list[dict[str, Any]], args: Any, elapsed: float) -> str:
+    """`automl_local: 3/20 trials, 41 s of the 15 min budget, best lgbm AUC_weighted 0.8312`: the trials FLAML
+    finished, the time used, and the best trial so far (the lowest validation loss: what FLAML minimises)."""
+    budget = f"{elapsed:.0f} s of the {args.timeout_minutes} min budget"
+    line = f"automl_local: {len(records)}/{args.max_trials} trials, {budget}"
+    best = min(records, key=lambda record: record.get("validation_loss", float("inf")), default=None)
+    value = best and (best.get("logged_metric") or {}).get(args.primary_metric)
+    if value is not None:
+        line += f", best {best['learner']} {args.primary_metric} {float(value):.4f}"
+    return line
+
+
+def report_progress(
+    log: Path, args: Any, stop: threading.Event, interval: float, clock: Callable[[], float] = time.monotonic
+) -> None:
+    """Until `stop` is set, a progress line every `interval` seconds, read from FLAML's training log (FLAML flushes
+    a line per trial)."""
+    started = clock()
+    while not stop.wait(interval):
+        print(progress_line(trials(log), args, clock() - started), flush=True)
+
+
+@contextlib.contextmanager
+def progress_lines(log: Path, args: Any) -> Iterator[None]:
+    """Progress lines while the search runs, from a thread (FLAML's fit has no per-trial callback); the search's
+    first line is `search`'s, its last `main`'s."""
+    stop = threading.Event()
+    thread = threading.Thread(target=report_progress, args=(log, args, stop, progress_interval()), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def refit(automl: Any, features: np.ndarray, target: pd.Series) -> Any:

@@ -44,6 +44,7 @@ from typing import Any
 import yaml
 
 from mlops.errors import Interrupted, MlopsError, StepFailed
+from mlops.progress import Progress
 from mlops.project import command as command_text
 from mlops.project import environments
 from mlops.project.catalog import LocalCatalog
@@ -54,6 +55,7 @@ from mlops.project.parameters import PARAMETER_TYPES, check_parameter
 from mlops.project.pipeline import DataInput, Literal, ParentInput, Pipeline, Step, StepOutput, load_pipeline
 from mlops.project.references import is_asset_ref, is_storage_uri
 from mlops.project.sweep import Listed, Sweep
+from mlops.reports import run_report
 from mlops.targets.local import envs, registry, tracking
 from mlops.targets.local.processes import end_group, exited, start_group, stop_group
 from mlops.targets.local.sandbox import sandbox_environment
@@ -240,7 +242,8 @@ def submit(
         if output in results[step.name].outputs
     }
     run = PipelineRun(run_id, path, status, run_dir, state, results, outputs, seconds=time.monotonic() - started)
-    tracking.write_run_record(run_dir, run.to_dict())
+    # The run's page (report.html), logged to the pipeline's MLflow run; run.json names it.
+    tracking.write_run_record(run_dir, run.to_dict() | run_report.publish(run_dir, run.to_dict(), pipeline, client))
     client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
     echo(f"{pipeline.kind} job {status} in {run.seconds:.1f}s; run folder {run_dir}")
     if failed:
@@ -325,7 +328,10 @@ def _record_abort(context: _RunContext, results: dict[str, StepResult], exc: Bas
         context.run_id, context.pipeline.path, status, context.run_dir, context.state, results, {}, seconds
     )
     marks: list[Callable[[], Any]] = [
-        lambda: tracking.write_run_record(context.run_dir, record.to_dict()),
+        lambda: tracking.write_run_record(
+            context.run_dir,
+            record.to_dict() | run_report.publish(context.run_dir, record.to_dict(), context.pipeline, context.client),
+        ),
         lambda: context.client.set_terminated(context.run_id, mlflow_status),
     ]
     if current is not None and current.mlflow_run_id:
@@ -487,6 +493,7 @@ class _RunContext:
         running: dict[int, tuple[subprocess.Popen, float, dict[str, Any]]] = {}
         histories: dict[int, list[float]] = {}  # every trial's primary metric, for the early-termination policy
         checked = 0.0
+        progress = Progress(label, total=sampler.total, unit="trial")
         try:
             while sampler.has_next() or running:
                 if sweep.early_termination is not None and time.monotonic() - checked >= POLICY_CHECK_S:
@@ -512,10 +519,13 @@ class _RunContext:
                     else:
                         continue
                     del running[number]
+                    progress.clear()  # the trial's line goes above the progress line
                     trials.append(self._finish_trial(trial, sweep))
                     sampler.tell(number, trial["metric"])
+                progress.set(len(trials), note=self._sweep_note(sweep, trials, len(running)))
                 time.sleep(0.05)
         finally:
+            progress.close()
             for process, _, trial in running.values():  # a signal or an engine error: no trial goes on
                 stop_group(process, STOP_GRACE_S)
                 self.client.set_terminated(trial["mlflow_run_id"], "KILLED")
@@ -582,6 +592,16 @@ class _RunContext:
         shown = "no metric" if trial["metric"] is None else f"{sweep.primary_metric} {trial['metric']:.6g}"
         self.echo(f"    trial {trial['trial']}: {trial['params']} -> {trial['status']}, {shown}")
         return trial
+
+    @staticmethod
+    def _sweep_note(sweep: Sweep, trials: list[dict[str, Any]], running: int) -> str:
+        """What the progress line says after the counts: the trials still running, the best metric so far."""
+        best = None
+        for trial in trials:
+            if trial["metric"] is not None and sweep.better(trial["metric"], best):
+                best = trial["metric"]
+        shown = f"best {sweep.primary_metric} {best:.6g}" if best is not None else f"no {sweep.primary_metric} yet"
+        return f"{running} running, {shown}" if running else shown
 
     def _sweep_result(
         self,

@@ -21,6 +21,7 @@ from typing import Any
 from mlops.errors import Interrupted, StepFailed
 from mlops.project.catalog import ModelRef
 from mlops.project.layout import ModelLayout
+from mlops.reports.run_report import REPORT_FILE
 from mlops.targets.local import batch, monitor, online
 from mlops.targets.local.jobs import PipelineRun, submit
 from mlops.targets.local.registry import materialize
@@ -144,7 +145,7 @@ def summary(result: LoopResult) -> str:
 
 
 def training_summary(outputs: dict[str, Path], state_root: Path, run_dir: Path) -> str:
-    """Metrics, the gate's decision, the registered version and where everything is."""
+    """Metrics, the gate's decision, the registered version and where everything is (the run's one page first)."""
     lines = []
     evaluation = outputs.get("evaluation")
     if evaluation and (evaluation / "metrics.json").is_file():
@@ -164,6 +165,8 @@ def training_summary(outputs: dict[str, Path], state_root: Path, run_dir: Path) 
     insights = outputs.get("insights")
     if insights and (insights / "report.html").is_file():
         lines.append(f"responsible AI report: {insights / 'report.html'}")
+    if (run_dir / REPORT_FILE).is_file():
+        lines.append(f"run report: {run_dir / REPORT_FILE}")
     lines += [
         f"run folder: {run_dir}",
         f"local state: {state_root} (delete it for a clean slate)",

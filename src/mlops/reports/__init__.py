@@ -1,0 +1,1 @@
+"""Pages about what ran: `run_report` writes one self-contained HTML page per local pipeline run."""
