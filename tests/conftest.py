@@ -89,3 +89,23 @@ def trained(repo_root, tmp_path_factory):
             "worse": run_pipeline(pipeline, WEAK, echo=lambda _: None),
         }
     return results, MlflowClient(tracking_uri=results["better"].state.tracking_uri)
+
+
+@pytest.fixture(scope="session")
+def whole_loop(trained, repo_root):
+    """`mlops run` once in the trained state folder (train reused, serve, batch-score, monitor both windows):
+    (what it printed, the state folder). Its summary test and the browser checks of its pages share it."""
+    import contextlib
+    import io
+
+    from mlops.cli import main
+
+    results, _ = trained
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setenv("MLOPS_HOME", str(results["better"].state.root))
+        patch.setenv("MLOPS_PROJECT_ROOT", str(repo_root))
+        patch.chdir(repo_root)
+        code = main(["run"])
+    assert code == 0, printed.getvalue()
+    return printed.getvalue(), results["better"].state.root

@@ -106,11 +106,8 @@ def test_worse_model_is_not_registered_and_the_champion_stays(runs):
     assert versions == {1: "false", 2: "true"}
 
 
-def test_mlops_run_prints_the_summary(runs, capsys, monkeypatch):
-    results, _ = runs
-    monkeypatch.setenv("MLOPS_HOME", str(results["better"].state.root))
-    assert main(["run"]) == 0
-    out = capsys.readouterr().out
+def test_mlops_run_prints_the_summary(whole_loop):
+    out, _ = whole_loop
     assert "reused" in out
     assert "metrics (test split): accuracy" in out
     assert "not registered" in out
