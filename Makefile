@@ -3,8 +3,18 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
+# uv installs every lock (pip took about a minute for lock.txt). pip bootstraps it into .venv at the version
+# lock.txt pins, read from there; the tool venvs are then installed by that same .venv/bin/uv. Its cache is uv's
+# default (~/.cache/uv), never in the repo.
+UV := $(BIN)/uv
+UV_PIN = $(shell grep -x 'uv==[^ ]*' requirements/lock.txt)
+# uv draws its progress bar on a terminal; elsewhere (CI) it is quiet and the build prints a few plain lines.
+UV_OUTPUT := $$([ -t 2 ] || echo --quiet)
+# Debian's chromium renders pages in tests/browser; `make browser` installs it when it can, else they are skipped.
+CHROMIUM := /usr/bin/chromium
+APT_GET := apt-get
 
-.PHONY: run test lint format validate clean bench lock infra-check workflow-check
+.PHONY: run test lint format validate clean bench lock infra-check workflow-check browser
 
 # checkov lives in its own venv: its pins clash with lock.txt. Rebuilt when its lock is newer, like .venv.
 CHECKOV_VENV := .venv-checkov
@@ -15,28 +25,54 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed-from-lock
 # copier (the project generator, copier.yml; its render tests run in make test) lives in .venv-copier, the same way.
 COPIER_STAMP := .venv-copier/.installed-from-lock
 
+# $(call venv_from_lock,VENV,LOCK[,THEN]): a fresh VENV (`python -m venv`, so pip stays in it) holding exactly LOCK's
+# pins, installed by uv with --no-deps, then THEN (a command), then pip check; one plain line per phase. uv is
+# bootstrapped with pip when missing: only .venv's own build needs that.
+define venv_from_lock
+	$(if $(UV_PIN),,$(error requirements/lock.txt pins no uv==VERSION, and the venvs are installed with it))
+	@echo "building $(1) from $(2): $$(grep -c '==' $(2)) packages with $(subst ==, ,$(UV_PIN)) …"
+	@rm -rf $(1) && $(PYTHON) -m venv $(1)
+	@[ -x $(UV) ] || $(BIN)/python -m pip install --quiet --quiet --no-deps "$(UV_PIN)"
+	@start=$$(date +%s) && \
+	  $(UV) pip install $(UV_OUTPUT) --no-deps --python $(1)/bin/python -r $(2) $(if $(3),&& $(3)) && \
+	  if check=$$($(1)/bin/python -m pip check); then \
+	    echo "$(1): installed in $$(( $$(date +%s) - start )) s; pip check: ok"; \
+	  else echo "$$check"; exit 1; fi
+	@touch $(1)/.installed-from-lock
+endef
+
+# After the lock, .venv gets this repo (the `mlops` command), editable, built with the lock's setuptools.
+INSTALL_THIS_REPO = $(UV) pip install $(UV_OUTPUT) --no-deps --no-build-isolation --python $(BIN)/python -e .
+
 $(STAMP): requirements/lock.txt pyproject.toml
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --quiet --no-deps -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python -m pip check
-	touch $(STAMP)
+	$(call venv_from_lock,$(VENV),requirements/lock.txt,$(INSTALL_THIS_REPO))
 
 run: $(STAMP)  ## train on the sample data locally, then print a summary
 	$(BIN)/mlops run
 
-test: lint infra-check workflow-check $(COPIER_STAMP)  ## lint, the offline infrastructure and workflow checks, then the full test suite
+test: lint infra-check workflow-check $(COPIER_STAMP) browser  ## lint, the offline infrastructure and workflow checks, chromium when possible, then the full test suite
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-# Tool venvs (.venv-checkov, .venv-tools) each install their own lock, requirements/<tool>-lock.txt: their pins
-# clash with lock.txt. Rebuilt when that lock is newer, like .venv.
-.venv-%/.installed-from-lock: requirements/%-lock.txt
-	rm -rf .venv-$*
-	$(PYTHON) -m venv .venv-$*
-	.venv-$*/bin/python -m pip install --quiet --quiet --no-deps -r $<
-	.venv-$*/bin/python -m pip check
-	touch $@
+# Tool venvs (.venv-checkov, .venv-tools, .venv-copier) each install their own lock, requirements/<tool>-lock.txt:
+# their pins clash with lock.txt. Rebuilt when that lock is newer, like .venv. They are installed by .venv's uv, so
+# .venv comes first (order-only: a newer lock.txt does not rebuild them).
+.venv-%/.installed-from-lock: requirements/%-lock.txt | $(STAMP)
+	$(call venv_from_lock,.venv-$*,$<)
+
+# Debian's chromium for tests/browser: nothing when it is there; installed with apt-get when we are root and apt-get
+# exists (when that install fails, say for a missing package index, `apt-get update` and one retry); otherwise, or
+# when apt-get fails, one line says the browser tests will be skipped, and make goes on.
+browser:  ## Debian's chromium for the browser tests, when it can be installed
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (apt-get install chromium) …"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  install="$(APT_GET) install -y -qq --no-install-recommends chromium"; \
+	  $$install >/dev/null 2>&1 || { $(APT_GET) update -qq && $$install >/dev/null; } \
+	    || echo "chromium not installed (apt-get failed): the browser tests will be skipped"; \
+	else \
+	  echo "chromium not installed: the browser tests will be skipped (install Debian's chromium to run them)"; \
+	fi
 
 # Every .bicep file must parse (with our pycep-parser and with checkov's own, because checkov skips a file it cannot
 # parse and still exits 0), then checkov must report 0 failed checks; skips are justified next to each resource.
