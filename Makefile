@@ -107,6 +107,7 @@ validate: $(STAMP)  ## load every Azure ML YAML with azure-ai-ml and check what 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/executor_overhead.py
 	$(BIN)/python benchmarks/serving_throughput.py
+	$(BIN)/python benchmarks/batch_scoring.py
 	$(BIN)/python benchmarks/monitor_metrics.py
 	$(BIN)/python benchmarks/sweep_overhead.py
 	$(BIN)/python benchmarks/model_quality.py

@@ -10,7 +10,13 @@ baselines measured in the same run:
       (evidently 0.7 needs pandas < 3, so it lives in its own throwaway venv, never in the lock):
           python3.11 -m venv .venv-evidently && .venv-evidently/bin/pip install "evidently==0.7.23" "pandas<3"
 
-Run:  .venv/bin/python benchmarks/monitor_metrics.py [--rows 1000000] [--seed 42] [--no-evidently]
+  (c) scaling: the local monitor alone at 10k, 100k, 1M and 10M rows per frame, each size in a fresh process:
+      wall and CPU seconds, the frames' size, the process's RSS before the metrics and its peak; a size is skipped
+      when the previous one predicts more than --budget seconds. Linear when the CPU time per row at the largest
+      size is within +-25% of the one at the size before it.
+
+Run:  .venv/bin/python benchmarks/monitor_metrics.py [--rows 1000000] [--seed 42] [--no-evidently] [--no-scaling]
+      [--scaling-sizes 10000,100000,1000000,10000000] [--budget 120]
 Memory: about 0.5 GiB for the two frames and the sorted copies; evidently adds about 1 GiB in its own process.
 """
 
@@ -33,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 EVIDENTLY_PYTHON = REPO / ".venv-evidently" / "bin" / "python"
 NUMERICAL = [f"num_{i}" for i in range(8)]
 CATEGORICAL = ["cat_0", "cat_1"]
+LINEAR_TOLERANCE = 0.25
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -197,6 +204,96 @@ def run_evidently(rows: int, seed: int) -> dict | str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# (c) scaling: the local monitor alone at growing sizes, each in a fresh process (its peak RSS is its own)
+
+
+def scaling_worker(rows: int, seed: int) -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    from mlops.monitoring import load_config
+    from mlops.monitoring.monitor import evaluate_window
+    from mlops.monitoring.signals import WindowData
+
+    start = time.perf_counter()
+    reference, production = make_frames(rows, seed)
+    generate = time.perf_counter() - start
+    frames_mib = (reference.memory_usage(deep=True).sum() + production.memory_usage(deep=True).sum()) / 2**20
+    import psutil
+
+    before_mib = psutil.Process().memory_info().rss / 2**20  # the frames and the imports
+    with tempfile.TemporaryDirectory() as folder:
+        config = load_config(monitor_config(Path(folder)))
+        cpu, start = time.process_time(), time.perf_counter()
+        evaluate_window(config, WindowData(reference, production))
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = peak_rss_mib()
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "generate": generate,
+                "cpu": cpu,
+                "frames_mib": frames_mib,
+                "before_mib": before_mib,
+                "peak_mib": peak,
+            }
+        )
+    )
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS: Linux's VmHWM (getrusage's ru_maxrss carries the parent's over fork and exec)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return float(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+
+
+def scaling(sizes: list[int], seed: int, budget: float) -> None:
+    print(
+        "(c) scaling of the local monitor (all metrics), fresh process per size; reference and production N rows each"
+    )
+    print(f"    {'rows':>12}{'wall s':>9}{'CPU s':>9}{'CPU us/row':>12}{'frames MiB':>12}{'RSS before':>12}", end="")
+    print(f"{'peak RSS MiB':>14}")
+    per_row: dict[int, float] = {}
+    previous: tuple[int, float] | None = None
+    for rows in sizes:
+        predicted = previous[1] * rows / previous[0] if previous else 0.0
+        if predicted > budget:
+            print(f"    {rows:>12,}  skipped: about {predicted:.0f} s predicted (more than --budget {budget:g})")
+            continue
+        command = [sys.executable, __file__, "--scaling-worker", "--rows", str(rows), "--seed", str(seed)]
+        process = subprocess.run(command, capture_output=True, text=True, check=False)
+        if process.returncode != 0:
+            last = (process.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"    {rows:>12,}  failed (exit {process.returncode}): {last}")
+            break
+        result = json.loads(process.stdout.strip().splitlines()[-1])
+        previous = (rows, result["generate"] + result["seconds"])  # the next size waits for both
+        per_row[rows] = result["cpu"] / rows * 1e6
+        print(
+            f"    {rows:>12,}{result['seconds']:>9.2f}{result['cpu']:>9.2f}{per_row[rows]:>12.3f}"
+            f"{result['frames_mib']:>12.0f}{result['before_mib']:>12.0f}{result['peak_mib']:>14.0f}"
+        )
+    print("    " + linearity(per_row))
+
+
+def linearity(cpu_us_per_row: dict[int, float]) -> str:
+    """Linear when the CPU time per row at the largest size is within LINEAR_TOLERANCE of the one at the size before
+    it (the smallest sizes carry per-metric fixed costs)."""
+    sizes = sorted(cpu_us_per_row)
+    if len(sizes) < 2 or sizes[-2] < 100_000:
+        return "linearity: not judged (needs two sizes of at least 100,000 rows)"
+    largest, before = sizes[-1], sizes[-2]
+    change = cpu_us_per_row[largest] / cpu_us_per_row[before] - 1
+    verdict = "linear" if abs(change) <= LINEAR_TOLERANCE else "NOT linear"
+    return (
+        f"linearity: CPU time per row at {largest:,} rows is {change:+.0%} of the one at {before:,} "
+        f"(within +-{LINEAR_TOLERANCE:.0%}: linear): {verdict}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -204,10 +301,17 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-evidently", action="store_true")
+    parser.add_argument("--scaling-sizes", default="10000,100000,1000000,10000000")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds one scaling size may take (predicted)")
+    parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--evidently-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scaling-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.evidently_worker:
         evidently_worker(args.rows, args.seed)
+        return 0
+    if args.scaling_worker:
+        scaling_worker(args.rows, args.seed)
         return 0
 
     sys.path.insert(0, str(REPO / "src"))
@@ -268,6 +372,8 @@ def main() -> int:
                 f"its peak RSS {evidently['peak_mib']:.0f} MiB"
             )
     print(f"peak RSS of this process: {peak:.0f} MiB")
+    if not args.no_scaling:
+        scaling([int(size) for size in args.scaling_sizes.split(",")], args.seed, args.budget)
     return 0
 
 

@@ -13,10 +13,12 @@ the mini batch and counts it against error_threshold.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +47,9 @@ columns: dict[str, tuple[str, bool]] = {}  # the signature's inputs: name -> (ty
 model_name, model_version = "unknown", "unknown"
 id_column: str | None = None
 positive: object = None  # a binary model's positive class (MLmodel metadata), None: the class that sorts last
+# Rows read, checked and scored at a time: a large file streams through in bounded memory; what stays is the
+# output (a few columns per row), which run() returns for the whole mini batch as Azure's runtime expects.
+CHUNK_ROWS = 100_000
 
 
 class BadFile(ValueError):
@@ -64,28 +69,71 @@ def init() -> None:
     id_column = os.environ.get("ID_COLUMN") or None
 
 
-def read(path: Path) -> pd.DataFrame:
-    """A CSV (text columns of the signature read as text, whatever they look like) or parquet file."""
+def chunks(path: Path) -> Iterator[pd.DataFrame]:
+    """The rows of a CSV (text columns of the signature read as text, whatever they look like) or parquet file,
+    CHUNK_ROWS at a time; at least one frame (with the columns, maybe no rows)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise BadFile(f"{path.name}: expected a .csv or .parquet file")
-    kind = "CSV" if suffix == ".csv" else "parquet"
+    if suffix == ".csv":
+        yield from csv_chunks(path)
+    else:
+        yield from parquet_chunks(path)
+
+
+@contextlib.contextmanager
+def reading(path: Path, kind: str) -> Iterator[None]:
+    """pandas' and pyarrow's parse, decode and I/O errors as one BadFile line naming the file."""
     try:
-        if kind == "parquet":
-            return pd.read_parquet(path)
-        header = csv_header(path)
-        text = {name: str for name, (type_name, _) in columns.items() if type_name in STRING_TYPES and name in header}
-        with warnings.catch_warnings():
-            # a row wider than the header would silently become the index, or lose values
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(path, index_col=False, dtype=text)
+        yield
     except BadFile:
         raise
     except pd.errors.EmptyDataError:
         raise BadFile(f"{path.name}: the file is empty (expected a header row)") from None
-    except Exception as exc:  # pandas' and pyarrow's parse, decode and I/O errors: one line naming the file
+    except Exception as exc:
         reason = " ".join(str(exc).split())[:200]
         raise BadFile(f"{path.name}: not a readable {kind} file ({type(exc).__name__}: {reason})") from None
+
+
+def csv_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    with reading(path, "CSV"):
+        header = csv_header(path)
+        text = {name: str for name, (type_name, _) in columns.items() if type_name in STRING_TYPES and name in header}
+        reader = pd.read_csv(path, index_col=False, dtype=text, chunksize=CHUNK_ROWS)
+    with reader:
+        while True:
+            with reading(path, "CSV"), warnings.catch_warnings():
+                # a row wider than the header would silently become the index, or lose values
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                chunk = next(reader, None)
+            if chunk is None:
+                return
+            yield chunk
+
+
+def parquet_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    """Only the columns the script uses are read (the frames pandas' read_parquet would give, column by column)."""
+    import pyarrow.parquet as pq
+
+    with reading(path, "parquet"):
+        source = pq.ParquetFile(path)
+        names = source.schema_arrow.names
+        used = [name for name in (*columns, *([id_column] if id_column else [])) if name in names]
+        repeated = sorted({name for name in used if names.count(name) > 1})
+        if repeated:
+            raise BadFile(f"{path.name}: column(s) {repeated} appear more than once")
+        batches = source.iter_batches(batch_size=CHUNK_ROWS, columns=list(dict.fromkeys(used)))
+    empty = True
+    while True:
+        with reading(path, "parquet"):
+            batch = next(batches, None)
+            chunk = batch.to_pandas() if batch is not None else None
+            if chunk is None and empty:  # no rows: the columns still tell what is missing
+                chunk = source.schema_arrow.empty_table().select(list(dict.fromkeys(used))).to_pandas()
+        if chunk is None:
+            return
+        empty = False
+        yield chunk
 
 
 def csv_header(path: Path) -> list[str]:
@@ -113,7 +161,22 @@ def csv_numbers(column: str, values: pd.Series) -> pd.Series:
 
 
 def score_file(path: Path) -> pd.DataFrame:
-    frame = read(path)
+    """Every row of the file scored, CHUNK_ROWS at a time (only the output columns are kept)."""
+    scored_at = datetime.now(UTC).isoformat(timespec="seconds")
+    results: list[pd.DataFrame] = []
+    rows = 0
+    for chunk in chunks(path):
+        if not results:
+            check_columns(path, chunk)
+        if not chunk.empty:
+            results.append(score_chunk(path, chunk.reset_index(drop=True), rows, scored_at))
+        rows += len(chunk)
+    if not results:
+        raise BadFile(f"{path.name}: a header but no data rows")
+    return results[0] if len(results) == 1 else pd.concat(results, ignore_index=True)
+
+
+def check_columns(path: Path, frame: pd.DataFrame) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise BadFile(f"{path.name}: missing column(s) {missing}")
@@ -122,20 +185,17 @@ def score_file(path: Path) -> pd.DataFrame:
     repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()] if c in columns or c == id_column})
     if repeated:
         raise BadFile(f"{path.name}: column(s) {repeated} appear more than once")
-    if frame.empty:
-        raise BadFile(f"{path.name}: a header but no data rows")
-    frame = frame.reset_index(drop=True)
+
+
+def score_chunk(path: Path, frame: pd.DataFrame, first_row: int, scored_at: str) -> pd.DataFrame:
+    """`frame`'s rows checked and scored; `first_row`: how many data rows of the file came before them."""
     try:
-        features = pd.DataFrame(
-            {
-                name: feature_values(name, type_name, cells(path, frame, name))
-                for name, (type_name, _) in columns.items()
-            }
-        )
+        features = pd.DataFrame({name: checked_feature(path, frame, name) for name in columns})
         if id_column:
-            id_values(id_column, frame[id_column])
+            checked_ids(frame[id_column])
     except InvalidValue as problem:
-        raise BadFile(f"{path.name}, data row {problem.row + 1}: column '{problem.column}' {problem.problem}") from None
+        row = first_row + problem.row + 1
+        raise BadFile(f"{path.name}, data row {row}: column '{problem.column}' {problem.problem}") from None
     result = pd.DataFrame(index=frame.index)
     if id_column:
         result[id_column] = frame[id_column]
@@ -143,9 +203,37 @@ def score_file(path: Path) -> pd.DataFrame:
         result[name] = values
     result["model_name"] = model_name
     result["model_version"] = model_version
-    result["scored_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["scored_at"] = scored_at
     result["source_file"] = path.name
     return result
+
+
+def checked_feature(path: Path, frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A feature column as the value rules give it; a column of valid text is taken whole (the rules would look
+    at every value in Python to find the same)."""
+    type_name = columns[name][0]
+    values = cells(path, frame, name)
+    if type_name in STRING_TYPES and valid_text(values):
+        return values.to_numpy(dtype=object, na_value=None)
+    return feature_values(name, type_name, values)
+
+
+def checked_ids(values: pd.Series) -> None:
+    """The id rule (scoring_common.id_values), taken whole when the column's type settles it: 64-bit integers
+    without gaps, or text with no missing or empty value."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "i":
+        return
+    if valid_text(values) and values.notna().all() and (values.str.len() > 0).all():
+        return
+    id_values(id_column, values)
+
+
+def valid_text(values: pd.Series) -> bool:
+    """pandas' string dtype (text or missing in every row) and valid Unicode: Arrow strings always are (UTF-8),
+    Python ones when ASCII; else the rules check value by value."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return False
+    return values.dtype.storage == "pyarrow" or bool((values.isna() | values.str.isascii()).all())
 
 
 def cells(path: Path, frame: pd.DataFrame, name: str) -> pd.Series:
@@ -155,4 +243,5 @@ def cells(path: Path, frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def run(mini_batch: list[str]) -> pd.DataFrame:
-    return pd.concat([score_file(Path(p)) for p in mini_batch], ignore_index=True)
+    scored = [score_file(Path(p)) for p in mini_batch]
+    return scored[0] if len(scored) == 1 else pd.concat(scored, ignore_index=True)

@@ -168,6 +168,37 @@ def test_error_threshold_counts_failed_files_not_mini_batches(settings, tmp_path
     assert pd.read_csv(summary.output)["file"].tolist() == ["3-good.csv"]
 
 
+def test_summary_only_counts_the_rows_and_writes_no_output(settings, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("1-good.csv", "2-good.csv"):
+        (inputs / name).write_text("x\n1\n")
+    counted = dataclasses.replace(
+        settings, code_dir=trivial_script(tmp_path), scoring_script="score.py", output_action="summary_only"
+    )
+    out = tmp_path / "out"
+    summary = batch.invoke(counted, tmp_path, inputs, out, out / "w.log", echo=quiet)
+    assert (summary.succeeded, summary.rows, summary.output) == (2, 2, None)
+    assert [p.name for p in out.iterdir()] == ["w.log"]
+
+
+def test_progress_counts_files_and_rows_on_stderr(settings, tmp_path, monkeypatch, capsys):
+    """Not a terminal: plain lines, the first when scoring starts and a last one with the counts (a short job shows
+    none: PROGRESS_DELAY_S, set to 0 here)."""
+    monkeypatch.setattr(batch, "PROGRESS_DELAY_S", 0.0)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("1-good.csv", "2-bad.csv", "3-good.csv"):
+        (inputs / name).write_text("x\n1\n")
+    lenient = dataclasses.replace(
+        settings, code_dir=trivial_script(tmp_path), scoring_script="score.py", max_retries=0, error_threshold=-1
+    )
+    batch.invoke(lenient, tmp_path, inputs, tmp_path / "out", tmp_path / "w.log", echo=quiet)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("batch scoring: 0/3 files, ") and "\r" not in "".join(lines)
+    assert lines[-1].startswith("batch scoring: 3/3 files in ") and lines[-1].endswith(", 2 rows scored, 1 failed")
+
+
 def test_a_hung_mini_batch_times_out_and_the_worker_is_restarted(settings, model_dir, tmp_path):
     code = trivial_script(tmp_path)
     inputs = tmp_path / "inputs"

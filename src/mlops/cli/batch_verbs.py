@@ -11,6 +11,8 @@ Exit codes (local target):
   the file and the column. No output file is written.
 
 The output file is written under a temporary name and renamed when complete, so it is never empty or partial.
+A job that runs longer than a few seconds shows its progress on stderr (files and rows done): a bar on a
+terminal, a plain line every 10 s elsewhere (`MLOPS_PROGRESS_INTERVAL`).
 """
 
 from __future__ import annotations

@@ -105,3 +105,52 @@ def test_a_good_file_scores_as_the_model_predicts(batch, diabetes_model, tmp_pat
     assert output["source_file"].tolist() == ["in.csv"] * 5 + ["in.parquet"] * 5
     assert np.isfinite(output["probability"]).all()
     assert Path(path).read_text() == rows.to_csv(index=False)  # the input is left as it was
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_read_in_chunks_scores_as_one_read(batch, tmp_path, monkeypatch, suffix) -> None:
+    """Large files stream through CHUNK_ROWS rows at a time; the output is the one a single read gives."""
+    rows = ROWS.assign(sex=["female", None, "mâle", "male", "female"])
+    path = tmp_path / f"in{suffix}"
+    rows.to_csv(path, index=False) if suffix == ".csv" else rows.to_parquet(path)
+    whole = batch.run([str(path)]).drop(columns="scored_at")
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 2)
+    chunked = batch.run([str(path)]).drop(columns="scored_at")
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked[ID_COLUMN].tolist() == ROWS[ID_COLUMN].tolist()
+
+
+def test_a_bad_value_in_a_later_chunk_names_its_row_in_the_file(batch, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 2)
+    csv = tmp_path / "in.csv"
+    csv.write_bytes(csv_with("bmi", "thirty", 3))
+    with pytest.raises(batch.BadFile, match=r"in.csv, data row 4: column 'bmi' expects numbers, got 'thirty'"):
+        batch.run([str(csv)])
+    parquet = tmp_path / "in.parquet"
+    ids = pd.array([*ROWS[ID_COLUMN][:3], None, ROWS[ID_COLUMN][4]], dtype="Int64")
+    ROWS.assign(**{ID_COLUMN: ids}).to_parquet(parquet)
+    with pytest.raises(batch.BadFile, match=rf"in.parquet, data row 4: column '{ID_COLUMN}' expects an id in every"):
+        batch.run([str(parquet)])
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_whole_column_checks_agree_with_the_value_rules(batch, storage) -> None:
+    """The batch script takes a column of valid text, or of ids its type settles, whole; the rules of
+    scoring_common, value by value, give the same values and refuse what the whole-column check lets through."""
+    from scoring_common import InvalidValue, feature_values
+
+    dtype = pd.StringDtype(storage, na_value=np.nan)
+    text = pd.Series(["female", None, "mâle", ""], dtype=dtype)
+    assert batch.valid_text(text) == (storage == "pyarrow")  # Python strings: whole when ASCII only
+    assert batch.valid_text(pd.Series(["female", None, ""], dtype=dtype))
+    assert (
+        batch.checked_feature(Path("in.csv"), pd.DataFrame({"sex": text}), "sex").tolist()
+        == feature_values("sex", "string", text).tolist()
+    )
+    batch.checked_ids(pd.Series([1, 2**63 - 1], dtype="int64"))
+    batch.checked_ids(pd.Series(["a-1", "b-2"], dtype=dtype))
+    for bad in (pd.Series(["a-1", ""], dtype=dtype), pd.Series(["a-1", None], dtype=dtype), pd.Series([1, None])):
+        with pytest.raises(InvalidValue, match="row 1: column 'patient_id' expects an id in every row"):
+            batch.checked_ids(bad)
+    surrogate = pd.Series(["ok", "\ud800"], dtype=object)
+    assert not batch.valid_text(surrogate)

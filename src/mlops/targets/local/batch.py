@@ -9,13 +9,18 @@ order, to `output_file_name`. The output file appears only when the job succeeds
 then renamed); a summary gives the counts and the first failure.
 
 Given the columns the scoring script needs (`scoring_columns`), the driver first reads every input file the way
-endpoints/batch/score.py does: when no file could be scored (empty, header only, unreadable, not CSV/parquet, a
-missing column) it stops before starting a worker, with one line naming the file and the column (bad input, not
-a failed job). Files that can be scored are scored even when others cannot, as on Azure.
+endpoints/batch/score.py does (in chunks: memory stays bounded), while the worker's init() runs: when no file could
+be scored (empty, header only, unreadable, not CSV/parquet, a missing column) it stops before scoring anything,
+with one line naming the file and the column (bad input, not a failed job), and leaves nothing in the output
+folder. Files that can be scored are scored even when others cannot, as on Azure.
+
+The worker writes each mini batch's rows to a parquet part; the driver appends it to the output while the worker
+scores the next mini batch, and removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import shutil
@@ -23,12 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlops.errors import MlopsError, StepFailed
+from mlops.progress import Progress
 from mlops.project import loaders
 from mlops.targets.local.processes import start_group, stop_group
 from mlops.targets.local.sandbox import GUARD_DIR, sandbox_environment
@@ -38,6 +44,11 @@ INIT_TIMEOUT_S = 120
 # What endpoints/batch/score.py reads, and the deployment variable naming the id column it copies to the output.
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 ID_COLUMN_VARIABLE = "ID_COLUMN"
+# Progress (stderr: a bar on a terminal, a line every 10 s elsewhere) once scoring has run this long; small jobs
+# stay quiet. While a mini batch is scored, the driver updates it every POLL_S seconds.
+PROGRESS_DELAY_S = 5.0
+POLL_S = 1.0
+CHUNK_ROWS = 200_000  # rows at a time when the driver reads an input file first or appends a part
 
 
 @dataclass(frozen=True)
@@ -149,7 +160,8 @@ def scoring_columns(model_dir: Path, settings: BatchSettings) -> list[str]:
 
 
 def inspect_file(path: Path, columns: Sequence[str]) -> InputFile:
-    """Read one input file as the scoring script would: its data rows, or the one reason it cannot be scored."""
+    """Read one input file as the scoring script would: its data rows, or the one reason it cannot be scored.
+    A CSV is parsed CHUNK_ROWS at a time and a parquet file's footer only, so memory stays bounded."""
     if path.suffix.lower() not in TABLE_SUFFIXES:
         return InputFile(path, None, f"expected a .csv or .parquet file, got '{path.suffix or path.name}'")
     if path.stat().st_size == 0:
@@ -158,20 +170,37 @@ def inspect_file(path: Path, columns: Sequence[str]) -> InputFile:
 
     kind = "CSV" if path.suffix.lower() == ".csv" else "parquet"
     try:
-        frame = pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
+        names, rows = _csv_shape(path) if kind == "CSV" else _parquet_shape(path)
     except (OSError, ValueError) as exc:  # pandas' and pyarrow's parse errors are ValueErrors
         if isinstance(exc, pd.errors.EmptyDataError):
             return InputFile(path, 0, "the file is empty (expected a header row and data rows)")
         reason = " ".join(str(exc).split())[:200]
         return InputFile(path, None, f"not a readable {kind} file: {type(exc).__name__}: {reason}")
-    missing = [c for c in columns if c not in frame.columns]
+    missing = [c for c in columns if c not in names]
     if missing:
-        return InputFile(
-            path, len(frame), f"missing column(s) {', '.join(missing)} (the model scores {', '.join(columns)})"
-        )
-    if frame.empty:
+        return InputFile(path, rows, f"missing column(s) {', '.join(missing)} (the model scores {', '.join(columns)})")
+    if rows == 0:
         return InputFile(path, 0, "a header but no data rows")
-    return InputFile(path, len(frame))
+    return InputFile(path, rows)
+
+
+def _csv_shape(path: Path) -> tuple[list[str], int]:
+    import pandas as pd
+
+    names: list[str] | None = None
+    rows = 0
+    with pd.read_csv(path, chunksize=CHUNK_ROWS) as reader:
+        for chunk in reader:
+            names = [str(c) for c in chunk.columns] if names is None else names
+            rows += len(chunk)
+    return names or [], rows
+
+
+def _parquet_shape(path: Path) -> tuple[list[str], int]:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_metadata(path)
+    return list(metadata.schema.to_arrow_schema().names), metadata.num_rows
 
 
 def inspect_inputs(files: list[Path], columns: Sequence[str]) -> list[InputFile]:
@@ -199,8 +228,10 @@ class _Worker:
     def __init__(self, settings: BatchSettings, env: dict[str, str], log: Any):
         self.settings, self.env, self.log = settings, env, log
         self.process: subprocess.Popen | None = None
+        self.sent = 0.0  # when the pending mini batch was sent
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the process; its init() runs while the driver goes on (`ready` waits for it)."""
         self.process = start_group(  # from the driver's one thread
             [
                 sys.executable,
@@ -216,31 +247,49 @@ class _Worker:
             stderr=self.log,
             text=True,
         )
+
+    def ready(self) -> None:
+        """Wait for init()'s answer; StepFailed when it failed or did not answer in time."""
         answer = self._read(INIT_TIMEOUT_S)
         if answer is None or not answer.get("ok"):
             reason = answer.get("error") if answer else f"no answer within {INIT_TIMEOUT_S}s"
             self.stop()
             raise StepFailed(f"the scoring script's init() failed: {reason}")
 
-    def score(self, files: list[Path], out: Path) -> dict[str, Any]:
+    def send(self, files: list[Path], out: Path | None) -> None:
+        """Hand one mini batch to the worker (restarted first when it died or was stopped); `out`: where it
+        writes the rows run() returned (None: summary_only, nothing is written)."""
         if self.process is None or self.process.poll() is not None:
-            self.start()
+            self.launch()
+            self.ready()
         assert self.process and self.process.stdin
-        self.process.stdin.write(json.dumps({"files": [str(f) for f in files], "out": str(out)}) + "\n")
+        request = {"files": [str(f) for f in files], "out": str(out) if out else None}
+        self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        answer = self._read(self.settings.timeout_s)
+        self.sent = time.monotonic()
+
+    def receive(self, tick: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The mini batch's answer, within the timeout counted from `send`; a worker that gave none is stopped.
+        `tick` is called about every POLL_S seconds while waiting (progress)."""
+        answer = self._read(max(self.settings.timeout_s - (time.monotonic() - self.sent), 0.0), tick)
         if answer is None:
             self.stop()  # hung or dead: the next mini batch gets a fresh worker
             return {"ok": False, "error": f"no result within the {self.settings.timeout_s:g}s timeout"}
         return answer
 
-    def _read(self, timeout: float) -> dict[str, Any] | None:
+    def _read(self, timeout: float, tick: Callable[[], None] | None = None) -> dict[str, Any] | None:
         assert self.process and self.process.stdout
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = self.process.stdout.readline()
-        return json.loads(line) if line else None
+        deadline = time.monotonic() + timeout
+        while True:
+            wait = max(deadline - time.monotonic(), 0.0)
+            ready, _, _ = select.select([self.process.stdout], [], [], min(wait, POLL_S) if tick else wait)
+            if ready:
+                line = self.process.stdout.readline()
+                return json.loads(line) if line else None
+            if time.monotonic() >= deadline:
+                return None
+            if tick is not None:
+                tick()
 
     def stop(self) -> None:
         """Kill the worker's whole group at once (a hung worker gets no grace; it holds no state to save)."""
@@ -265,84 +314,153 @@ def invoke(
     was scored."""
     started = time.monotonic()
     files = input_files(inputs)
-    inspected = {f.path: f for f in inspect_inputs(files, columns)} if columns is not None else {}
     batches = mini_batches(files, settings.mini_batch_size)
     summary = BatchSummary(files=len(files), mini_batches=len(batches))
-    if columns is not None:
-        summary.failed_rows = 0
     engine = {"AZUREML_MODEL_DIR": str(model_dir)} if model_dir is not None else {}
     env = sandbox_environment(settings.environment_variables, engine)
+    created = [folder for folder in (output_dir, log_file.parent) if not folder.exists()]
     log_file.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="batch-", dir=output_dir) as scratch, log_file.open("w") as log:
+    with log_file.open("w") as log:
         worker = _Worker(settings, env, log)
-        parts: list[Path] = []
+        worker.launch()  # init() (imports, model load) runs while the inputs are read
         try:
-            for index, batch in enumerate(batches):
-                part = Path(scratch) / f"part-{index:06d}.parquet"
-                for attempt in range(settings.max_retries + 1):
-                    answer = worker.score(batch, part)
-                    if answer.get("ok"):
-                        parts.append(part)
-                        summary.succeeded += 1
-                        summary.rows += int(answer.get("rows", 0))
-                        break
-                    summary.retries += attempt < settings.max_retries
-                    log.write(f"mini batch {index} attempt {attempt + 1}: {answer.get('error')}\n")
-                else:
-                    summary.failed += 1
-                    summary.failed_files += len(batch)
-                    if summary.failed_rows is not None:
-                        summary.failed_rows += sum(inspected[f].rows or 0 for f in batch)
-                    summary.errors.append(
-                        f"mini batch {index} ({', '.join(p.name for p in batch)}): {answer.get('error')}"
-                    )
-                    if 0 <= settings.error_threshold < summary.failed_files:
-                        break
-                    if 0 <= settings.mini_batch_error_threshold < summary.failed:
-                        break
-        finally:
+            inspected = {f.path: f for f in inspect_inputs(files, columns)} if columns is not None else {}
+            worker.ready()
+        except BaseException as exc:
             worker.stop()
-        summary.seconds = time.monotonic() - started
-        first = f"; first failure: {summary.errors[0]}" if summary.errors else ""
-        if 0 <= settings.error_threshold < summary.failed_files:
-            echo(summary.render(log_file))
-            raise StepFailed(
-                f"{summary.failed_files} failed file(s) exceed error_threshold {settings.error_threshold}; "
-                f"no output written{first}; worker log {log_file}"
-            )
-        if 0 <= settings.mini_batch_error_threshold < summary.failed:
-            echo(summary.render(log_file))
-            raise StepFailed(
-                f"{summary.failed} failed mini batch(es) exceed mini_batch_error_threshold "
-                f"{settings.mini_batch_error_threshold}; no output written{first}; worker log {log_file}"
-            )
-        if summary.rows == 0:
-            # Azure's job would "succeed" with an empty file; a batch that scored nothing is a failure here.
-            echo(summary.render(log_file))
-            raise StepFailed(
-                f"no row was scored ({summary.failed_files} of {summary.files} file(s) failed); no output written"
-                f"{first}; worker log {log_file}"
-            )
-        if settings.output_action == "append_row":
-            target = output_dir / settings.output_file_name
-            summary.output = _append_rows(parts, Path(scratch), target, settings.append_row_format)
+            if isinstance(exc, MlopsError) and not isinstance(exc, StepFailed):  # bad input leaves nothing behind
+                log.close()
+                _remove_created(log_file, created)
+            raise
+        if columns is not None:
+            summary.failed_rows = 0
+        with tempfile.TemporaryDirectory(prefix="batch-", dir=output_dir) as scratch:
+            staging = Path(scratch) / settings.output_file_name
+            try:
+                _score_batches(settings, batches, worker, Path(scratch), staging, summary, inspected, log)
+            finally:
+                worker.stop()
+            summary.seconds = time.monotonic() - started
+            _fail_beyond_thresholds(settings, summary, log_file, echo)
+            if settings.output_action == "append_row":
+                summary.output = output_dir / settings.output_file_name
+                shutil.move(staging, summary.output)
     echo(summary.render(log_file))
     return summary
 
 
-def _append_rows(parts: list[Path], scratch: Path, target: Path, row_format: str = "csv") -> Path:
-    """The mini batches' rows in order: a CSV with one header (batch deployments), or, for a parallel job,
-    ParallelRunStep's lines (values separated by spaces, no header)."""
-    import pandas as pd
+def _fail_beyond_thresholds(settings: BatchSettings, summary: BatchSummary, log_file: Path, echo: Any) -> None:
+    """StepFailed (after the summary) when more files or mini batches failed than the thresholds allow, or when
+    no row was scored."""
+    first = f"; first failure: {summary.errors[0]}" if summary.errors else ""
+    if 0 <= settings.error_threshold < summary.failed_files:
+        echo(summary.render(log_file))
+        raise StepFailed(
+            f"{summary.failed_files} failed file(s) exceed error_threshold {settings.error_threshold}; "
+            f"no output written{first}; worker log {log_file}"
+        )
+    if 0 <= settings.mini_batch_error_threshold < summary.failed:
+        echo(summary.render(log_file))
+        raise StepFailed(
+            f"{summary.failed} failed mini batch(es) exceed mini_batch_error_threshold "
+            f"{settings.mini_batch_error_threshold}; no output written{first}; worker log {log_file}"
+        )
+    if summary.rows == 0:
+        # Azure's job would "succeed" with an empty file; a batch that scored nothing is a failure here.
+        echo(summary.render(log_file))
+        raise StepFailed(
+            f"no row was scored ({summary.failed_files} of {summary.files} file(s) failed); no output written"
+            f"{first}; worker log {log_file}"
+        )
 
-    staging = scratch / target.name
-    header = row_format == "csv"
-    separator = "," if row_format == "csv" else " "
-    with staging.open("w", encoding="utf-8", newline="") as handle:
-        for part in parts:
-            frame = pd.read_parquet(part)
-            frame.to_csv(handle, index=False, header=header, sep=separator, lineterminator="\n")
-            header = False
-    shutil.move(staging, target)
-    return target
+
+def _score_batches(
+    settings: BatchSettings,
+    batches: list[list[Path]],
+    worker: _Worker,
+    scratch: Path,
+    staging: Path,
+    summary: BatchSummary,
+    inspected: dict[Path, InputFile],
+    log: Any,
+) -> None:
+    """Every mini batch through the worker, with retries, until the thresholds stop the job. With append_row the
+    rows of a mini batch are appended to `staging` while the worker scores the next one."""
+    rows = _RowWriter(staging, settings.append_row_format) if settings.output_action == "append_row" else None
+    pending: Path | None = None  # a scored mini batch's rows, not yet appended
+    with contextlib.ExitStack() as closing:
+        if rows is not None:
+            closing.enter_context(rows)
+        progress = closing.enter_context(Progress("batch scoring", summary.files, "file", delay=PROGRESS_DELAY_S))
+        for index, batch in enumerate(batches):
+            part = scratch / f"part-{index:06d}.parquet" if rows is not None else None
+            for attempt in range(settings.max_retries + 1):
+                worker.send(batch, part)
+                if pending is not None and rows is not None:
+                    rows.append(pending)
+                    pending = None
+                answer = worker.receive(tick=progress.refresh)
+                if answer.get("ok"):
+                    pending = part
+                    summary.succeeded += 1
+                    summary.rows += int(answer.get("rows", 0))
+                    break
+                summary.retries += attempt < settings.max_retries
+                log.write(f"mini batch {index} attempt {attempt + 1}: {answer.get('error')}\n")
+            else:
+                summary.failed += 1
+                summary.failed_files += len(batch)
+                if summary.failed_rows is not None:
+                    summary.failed_rows += sum(inspected[f].rows or 0 for f in batch)
+                summary.errors.append(f"mini batch {index} ({', '.join(p.name for p in batch)}): {answer.get('error')}")
+            failed = f", {summary.failed_files} failed" if summary.failed_files else ""
+            progress.advance(len(batch), note=f"{summary.rows:,} rows scored{failed}")
+            if 0 <= settings.error_threshold < summary.failed_files:
+                return
+            if 0 <= settings.mini_batch_error_threshold < summary.failed:
+                return
+        if pending is not None and rows is not None:
+            rows.append(pending)
+
+
+class _RowWriter:
+    """The mini batches' rows, appended in order to one file: a CSV with one header (batch deployments), or, for
+    a parallel job, ParallelRunStep's lines (values separated by spaces, no header). Each part is removed once
+    appended, so the scratch folder holds at most two."""
+
+    def __init__(self, path: Path, row_format: str = "csv"):
+        self.path, self.header = path, row_format == "csv"
+        self.separator = "," if row_format == "csv" else " "
+        self.handle: Any = None
+
+    def __enter__(self) -> _RowWriter:
+        self.handle = self.path.open("w", encoding="utf-8", newline="")
+        return self
+
+    def append(self, part: Path) -> None:
+        """One part, CHUNK_ROWS rows at a time (memory stays bounded whatever a mini batch returned)."""
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        source = pq.ParquetFile(part)
+        if source.metadata.num_rows:
+            frames = (batch.to_pandas() for batch in source.iter_batches(batch_size=CHUNK_ROWS))
+        else:  # no rows, but its columns (the header, when it is the first part)
+            frames = iter([pd.read_parquet(part)])
+        for frame in frames:
+            frame.to_csv(self.handle, index=False, header=self.header, sep=self.separator, lineterminator="\n")
+            self.header = False
+        source.close()
+        part.unlink()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.handle.close()
+
+
+def _remove_created(log_file: Path, folders: list[Path]) -> None:
+    """Undo what the driver made before it found the input bad: the worker log and the folders it created."""
+    log_file.unlink(missing_ok=True)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else is in it
+            folder.rmdir()

@@ -1,6 +1,8 @@
 """One scoring worker of the local batch driver (mlops.targets.local.batch). Runs WITHOUT the project package,
 like Azure's batch runtime: it imports the deployment's scoring script, calls init() once, then run(mini_batch) for each
-request read from stdin (one JSON line: {"files": [...], "out": path}) and answers one JSON line on stdout.
+request read from stdin (one JSON line: {"files": [...], "out": path or null}) and answers one JSON line on stdout;
+the rows run() returned go to `out` as parquet (the driver appends them to the output while the next mini batch
+is scored).
 
 Started as `python batch_worker.py CODE_DIR SCORING_SCRIPT [ARGS...]`; the script sees `sys.argv` = [its path,
 *ARGS] (a parallel job's program_arguments, which its init() parses). stdout carries only the protocol, the
@@ -42,7 +44,8 @@ def main():
         try:
             result = module.run(request["files"])
             frame = result if isinstance(result, pd.DataFrame) else pd.DataFrame({"result": list(result)})
-            frame.to_parquet(request["out"], index=False)
+            if request["out"]:  # None with output_action summary_only: the rows are counted, not kept
+                frame.to_parquet(request["out"], index=False)
             reply(channel, {"ok": True, "rows": len(frame)})
         except Exception as exc:
             traceback.print_exc()
