@@ -32,10 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from scaling import linearity, peak_rss_mib
+
 REPO = Path(__file__).resolve().parents[1]
 FILES = 8
 DEPLOYMENT = REPO / "endpoints" / "batch" / "deployment.yml"
-LINEAR_TOLERANCE = 0.25
 
 FLOOR = """\
 import sys, glob
@@ -130,16 +131,6 @@ def driver_process(model_dir: Path, inputs: Path, out: Path) -> None:
     print(json.dumps({"rows": summary.rows, "driver_mib": peak_rss_mib("self"), "worker_mib": worker}))
 
 
-def peak_rss_mib(pid: int | str) -> float:
-    """A process's peak RSS (Linux's VmHWM; getrusage's ru_maxrss would carry the parent's over fork and exec)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return float("nan") if pid != "self" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kib = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "nan")
-    return float(kib) / 1024
-
-
 def run_floor(model_dir: Path, inputs: Path) -> dict:
     folder = next(model_dir.rglob("MLmodel")).parent
     with timed() as times:
@@ -191,22 +182,7 @@ def scaling(model_dir: Path, tmp: Path, sizes: list[int], budget: float) -> None
             f"    {rows:>12,}{result['seconds']:>9.2f}{result['cpu']:>9.2f}{rows / result['seconds']:>10.0f}"
             f"{measured[rows]:>16.2f}{result['driver_mib']:>12.0f}{result['worker_mib']:>12.0f}"
         )
-    print("    " + linearity(measured))
-
-
-def linearity(net_us_per_row: dict[int, float]) -> str:
-    """Linear when the net time per row at the largest size is within LINEAR_TOLERANCE of the one at the size
-    before it (smaller sizes are mostly start-up, their net time within its noise)."""
-    sizes = sorted(net_us_per_row)
-    if len(sizes) < 2 or sizes[-2] < 100_000:
-        return "linearity: not judged (needs two sizes of at least 100,000 rows)"
-    largest, before = sizes[-1], sizes[-2]
-    change = net_us_per_row[largest] / net_us_per_row[before] - 1
-    verdict = "linear" if abs(change) <= LINEAR_TOLERANCE else "NOT linear"
-    return (
-        f"linearity: net CPU time per row at {largest:,} rows is {change:+.0%} of the one at {before:,} "
-        f"(within +-{LINEAR_TOLERANCE:.0%}: linear): {verdict}"
-    )
+    print("    " + linearity(measured, "net CPU time per row"))
 
 
 def main() -> int:

@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scaling import linearity, peak_rss_mib
 
 REPO = Path(__file__).resolve().parents[1]
 EVIDENTLY_PYTHON = REPO / ".venv-evidently" / "bin" / "python"
 NUMERICAL = [f"num_{i}" for i in range(8)]
 CATEGORICAL = ["cat_0", "cat_1"]
-LINEAR_TOLERANCE = 0.25
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -240,15 +240,6 @@ def scaling_worker(rows: int, seed: int) -> None:
     )
 
 
-def peak_rss_mib() -> float:
-    """This process's peak RSS: Linux's VmHWM (getrusage's ru_maxrss carries the parent's over fork and exec)."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return float(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
-
-
 def scaling(sizes: list[int], seed: int, budget: float) -> None:
     print(
         "(c) scaling of the local monitor (all metrics), fresh process per size; reference and production N rows each"
@@ -275,22 +266,7 @@ def scaling(sizes: list[int], seed: int, budget: float) -> None:
             f"    {rows:>12,}{result['seconds']:>9.2f}{result['cpu']:>9.2f}{per_row[rows]:>12.3f}"
             f"{result['frames_mib']:>12.0f}{result['before_mib']:>12.0f}{result['peak_mib']:>14.0f}"
         )
-    print("    " + linearity(per_row))
-
-
-def linearity(cpu_us_per_row: dict[int, float]) -> str:
-    """Linear when the CPU time per row at the largest size is within LINEAR_TOLERANCE of the one at the size before
-    it (the smallest sizes carry per-metric fixed costs)."""
-    sizes = sorted(cpu_us_per_row)
-    if len(sizes) < 2 or sizes[-2] < 100_000:
-        return "linearity: not judged (needs two sizes of at least 100,000 rows)"
-    largest, before = sizes[-1], sizes[-2]
-    change = cpu_us_per_row[largest] / cpu_us_per_row[before] - 1
-    verdict = "linear" if abs(change) <= LINEAR_TOLERANCE else "NOT linear"
-    return (
-        f"linearity: CPU time per row at {largest:,} rows is {change:+.0%} of the one at {before:,} "
-        f"(within +-{LINEAR_TOLERANCE:.0%}: linear): {verdict}"
-    )
+    print("    " + linearity(per_row, "CPU time per row"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
