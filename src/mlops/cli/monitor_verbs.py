@@ -15,12 +15,19 @@ from mlops.errors import MlopsError
 
 
 def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
+    # Which monitor and which history: the same two flags for a run and for `history`.
+    which = argparse.ArgumentParser(add_help=False)
+    which.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
+    which.add_argument(
+        "--history",
+        type=Path,
+        help="history folder for the retrain rule and the history page (default: .mlops/monitoring/history/<model>)",
+    )
     monitor = verbs.add_parser(
         "monitor",
-        parents=[flags.target, flags.model_name],
+        parents=[flags.target, flags.model_name, which],
         help="model monitoring: local drift/quality/performance, or the Azure monitor",
     )
-    monitor.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
     monitor.add_argument(
         "--collected",
         type=Path,
@@ -34,11 +41,6 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
         "--ground-truth", type=Path, help="labels by id (default: the monitor YAML's ground-truth asset)"
     )
     monitor.add_argument("--window", help="name of this monitoring window (default: a UTC timestamp)")
-    monitor.add_argument(
-        "--history",
-        type=Path,
-        help="history folder for the retrain rule (default: .mlops/monitoring/history/<model>)",
-    )
     monitor.add_argument(
         "--retrain", action="store_true", help="run the training pipeline when the retrain rule says so"
     )
@@ -60,12 +62,8 @@ def register(verbs: argparse._SubParsersAction, flags: SharedFlags) -> None:
     actions = monitor.add_subparsers(dest="action", metavar="ACTION")
     history = actions.add_parser(
         "history",
-        parents=[flags.target, flags.model_name],
+        parents=[flags.target, flags.model_name, which],
         help="the verdict of each monitored window, the retrain rule's count, and the history page",
-    )
-    history.add_argument("--config", type=Path, help="monitor schedule YAML (default: the model's monitor)")
-    history.add_argument(
-        "--history", type=Path, help="history folder the monitor wrote (default: .mlops/monitoring/history/<model>)"
     )
     history.add_argument("--last", type=_positive("--last"), default=20, help="show the latest N windows (default: 20)")
     history.set_defaults(func=run_history)
