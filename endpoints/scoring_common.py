@@ -36,6 +36,7 @@ import reprlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import NoneType
 from typing import Any
 
 import numpy as np
@@ -194,12 +195,17 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def feature_values(column: str, type_name: str, values: pd.Series) -> np.ndarray:
+def feature_values(column: str, type_name: str, values: pd.Series | np.ndarray) -> np.ndarray:
     """One feature column as its signature type: float64 (NaN = missing) for numbers, objects (None = missing)
-    otherwise; raises InvalidValue for the first value that does not fit."""
+    otherwise; raises InvalidValue for the first value that does not fit. A column whose values all have plain
+    types is checked at once; any other is looked at value by value (which finds the first bad row)."""
     if type_name in NUMERIC_TYPES:
         return numbers(column, values)
-    array = values.to_numpy(dtype=object)
+    array = as_objects(values)
+    if type_name in STRING_TYPES:
+        checked = plain_texts(array)
+        if checked is not None:
+            return checked
     out = np.empty(len(array), dtype=object)
     for row, value in enumerate(array):
         if is_missing(value):
@@ -215,15 +221,44 @@ def feature_values(column: str, type_name: str, values: pd.Series) -> np.ndarray
     return out
 
 
-def numbers(column: str, values: pd.Series) -> np.ndarray:
+def as_objects(values: pd.Series | np.ndarray) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)
+
+
+def plain_texts(array: np.ndarray) -> np.ndarray | None:
+    """A text column of Python strings (valid Unicode) and None only, as it is; None when some value needs a
+    closer look."""
+    if not set(map(type, array)) <= {str, NoneType} or not valid_unicode(filter(None, array)):
+        return None
+    return array.copy()
+
+
+def valid_unicode(strings: Any) -> bool:
+    """Whether every one of `strings` encodes as UTF-8 (no lone surrogates), checked on their concatenation."""
+    joined = "".join(strings)
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def numbers(column: str, values: pd.Series | np.ndarray) -> np.ndarray:
     """Finite numbers within +-MAX_ABS_NUMBER as float64, NaN for missing values."""
     if values.dtype.kind in "iuf":  # a numeric column (CSV, parquet): checked at once
-        array = values.to_numpy(dtype="float64", na_value=np.nan)
-        bad = np.flatnonzero(np.isinf(array) | (np.abs(array) > MAX_ABS_NUMBER))
-        if bad.size:
-            raise InvalidValue(column, int(bad[0]), number_problem(values.iloc[int(bad[0])]))
-        return array
-    array = values.to_numpy(dtype=object)
+        if isinstance(values, pd.Series):
+            array = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            array = values.astype("float64")
+        return bounded(column, array, values)
+    array = as_objects(values)
+    if set(map(type, array)) <= {int, float, NoneType}:  # JSON numbers and nulls (a bool is not an int here)
+        with contextlib.suppress(OverflowError):  # an integer beyond float64: the loop names it
+            return bounded(column, array.astype("float64"), array)  # None -> NaN, as float NaN stays
     out = np.empty(len(array), dtype="float64")
     for row, value in enumerate(array):
         if is_missing(value):
@@ -234,6 +269,18 @@ def numbers(column: str, values: pd.Series) -> np.ndarray:
             raise InvalidValue(column, row, problem)
         out[row] = float(value)
     return out
+
+
+def bounded(column: str, array: np.ndarray, values: pd.Series | np.ndarray) -> np.ndarray:
+    """`array` (float64, NaN = missing) when every number is within +-MAX_ABS_NUMBER; else an InvalidValue for the
+    first row that is not, naming the value as sent (`values`)."""
+    bad = np.flatnonzero(np.abs(array) > MAX_ABS_NUMBER)  # inf too; NaN compares False
+    if bad.size:
+        row = int(bad[0])
+        raise InvalidValue(
+            column, row, number_problem(values.iloc[row] if isinstance(values, pd.Series) else values[row])
+        )
+    return array
 
 
 def number_problem(value: Any) -> str | None:
@@ -274,9 +321,12 @@ def scalar(column: str, row: int, value: Any) -> Any:
     return plain(value)
 
 
-def id_values(column: str, values: pd.Series) -> list[int | str]:
+def id_values(column: str, values: pd.Series | np.ndarray) -> list[int | str]:
     """The id column: one integer (64-bit) or non-empty string per row; raises InvalidValue otherwise."""
-    array = values.to_numpy(dtype=object)
+    array = as_objects(values)
+    checked = plain_ids(array)
+    if checked is not None:
+        return checked
     missing = [row for row, value in enumerate(array) if is_missing(value) or (isinstance(value, str) and not value)]
     if missing:
         raise InvalidValue(column, missing[0], f"expects an id in every row, got {short(array[missing[0]])}")
@@ -290,6 +340,18 @@ def id_values(column: str, values: pd.Series) -> list[int | str]:
         else:
             raise InvalidValue(column, row, f"expects integer (64-bit) or string ids, got {short(value)}")
     return ids
+
+
+def plain_ids(array: np.ndarray) -> list[int | str] | None:
+    """The ids when they are all non-empty valid strings or all Python integers in the 64-bit range, checked at
+    once; None when some value needs a closer look."""
+    kinds = set(map(type, array))
+    if kinds == {str}:
+        return array.tolist() if all(array) and valid_unicode(array) else None
+    if kinds == {int}:
+        low, high = ID_INTEGER_RANGE
+        return array.tolist() if low <= min(array) and max(array) <= high else None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ Requests are parsed strictly (endpoints/README.md lists the limits): a bounded b
 numbers only, integers of at most MAX_INTEGER_DIGITS digits, values of each column's signature type, ids that are
 integers or text. Any client input gets an explicit 4xx naming the field, column and row; only a failure of the
 model itself is a 500 (the server's answer to an exception). Inputs and outputs of answered (2xx) requests only
-are collected for model monitoring, after the response is built: with azureml-ai-monitoring's Collector on Azure,
-and as JSONL files under MLOPS_COLLECT_DIR locally (same records, joinable by correlation id). Locally every
-request run() answers, whatever its status, also leaves an operational record (status, latency, rows; no feature
-values) in the `operational` collection (scoring_common.OperationalLog); on Azure
-App Insights and the endpoint's traffic log hold the same facts.
+are collected for model monitoring, once the response is sent (when the server closes it): with
+azureml-ai-monitoring's Collector on Azure, and as JSONL files under MLOPS_COLLECT_DIR locally (same records,
+joinable by correlation id). Locally every request run() answers, whatever its status, also leaves an operational
+record (status, latency, rows; no feature values) in the `operational` collection (scoring_common.OperationalLog);
+on Azure App Insights and the endpoint's traffic log hold the same facts.
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
+from itertools import chain
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +56,6 @@ from scoring_common import (
     find_model_dir,
     id_values,
     model_identity,
-    plain,
     positive_label,
     score,
     short,
@@ -70,7 +73,12 @@ READ_CHUNK = 64 * 1024
 
 # A JSON string (or an unterminated one, to the end): possessive, so linear on any input.
 JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
-OPENERS, CLOSERS = (ord("["), ord("{")), (ord("]"), ord("}"))
+# Each byte as its step in nesting depth (as an int8): [ and { one level in, ] and } one out, anything else 0.
+NESTING_STEPS = bytes(1 if byte in b"[{" else 255 if byte in b"]}" else 0 for byte in range(256))
+# A body's text outside strings with every digit read as 0, e/E as e and a sign as s (NUMBER_SHAPES) holds one
+# of STRICT_SHAPES wherever it has a token the strict hooks may refuse (see needs_strict_numbers).
+NUMBER_SHAPES = bytes.maketrans(b"0123456789Ee+-", b"0000000000eess")
+STRICT_SHAPES = (b"N", b"I", b"0" * (MAX_INTEGER_DIGITS + 1), b"e000", b"es000")
 
 
 class BadRequest(Exception):
@@ -95,45 +103,46 @@ class ScoringService:
         self.max_bytes = max_bytes
         self.id_column = id_column or None
 
-    def parse(self, body: bytes) -> tuple[list[str], list[list[Any]]]:
-        """The request's column names and rows (lists of values in column order); checks shape and limits."""
+    def parse(self, body: bytes) -> tuple[list[str], list[Sequence[Any]], int]:
+        """The request's column names, their values (one sequence per column, in column order) and its number of
+        rows; checks shape and limits."""
         if len(body) > self.max_bytes:
             raise BadRequest(413, too_large(len(body), self.max_bytes))
-        depth = nesting_depth(body)
+        skeleton = JSON_STRING.sub(b"", body)
+        depth = nesting_depth(skeleton)
         if depth > MAX_JSON_DEPTH:
             raise BadRequest(
                 400,
                 f"the JSON body nests arrays/objects {depth} deep; the limit is {MAX_JSON_DEPTH} (a request needs 4)",
             )
         try:
-            payload = json.loads(
-                body or b"", parse_constant=reject_constant, parse_float=finite_float, parse_int=bounded_int
-            )
+            payload = json.loads(body or b"", **(STRICT_NUMBERS if needs_strict_numbers(body, skeleton) else {}))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadRequest(400, f"malformed JSON: {exc}") from None
         if not isinstance(payload, dict) or "input_data" not in payload:
             raise BadRequest(400, "expected a JSON object with 'input_data' (split or records orientation)")
         data = payload["input_data"]
         if isinstance(data, dict) and "data" in data:
-            columns, rows = split_rows(data)
-        elif isinstance(data, list) and all(isinstance(row, dict) for row in data):
-            columns, rows = record_rows(data)
+            columns, values, rows = split_columns(data)
+        elif isinstance(data, list) and set(map(type, data)) <= {dict}:
+            columns, values, rows = record_columns(data)
         else:
             raise BadRequest(400, "input_data must be {'columns': [...], 'data': [[...]]} or a list of records")
         if not rows:
             raise BadRequest(400, "input_data has no rows")
-        if len(rows) > self.max_rows:
-            raise BadRequest(
-                413, f"{len(rows)} rows in one request; the limit is {self.max_rows} (MAX_ROWS_PER_REQUEST)"
-            )
+        if rows > self.max_rows:
+            raise BadRequest(413, f"{rows} rows in one request; the limit is {self.max_rows} (MAX_ROWS_PER_REQUEST)")
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         if duplicated:
             raise BadRequest(400, f"duplicate columns: {duplicated}")
-        return columns, rows
+        return columns, values, rows
 
-    def conform(self, columns: list[str], rows: list[list[Any]]) -> tuple[pd.DataFrame, list[Any] | None]:
-        """Check the columns against the model signature and give each its declared type; the features, and the
-        ids when the request has the id column."""
+    def conform(
+        self, columns: list[str], values: list[Sequence[Any]], rows: int
+    ) -> tuple[dict[str, np.ndarray], list[Any] | None]:
+        """Check the columns against the model signature and give each its declared type; the features (one array
+        per signature column), and the ids when the request has the id column. Column by column (scoring_common's
+        value rules check a column of plain JSON values at once)."""
         allowed = set(self.columns) | ({self.id_column} if self.id_column else set())
         unknown = [c for c in columns if c not in allowed]
         if unknown:
@@ -143,14 +152,16 @@ class ScoringService:
             raise BadRequest(400, f"missing column(s) {missing}")
         position = {name: index for index, name in enumerate(columns)}
 
-        def column(name: str) -> pd.Series:
+        def column(name: str) -> np.ndarray:
             index = position.get(name)
-            return pd.Series([None if index is None else row[index] for row in rows], dtype=object)
+            if index is None:  # an optional column left out: missing in every row
+                return np.full(rows, None, dtype=object)
+            return np.fromiter(values[index], dtype=object, count=rows)
 
         try:
-            features = pd.DataFrame(
-                {name: feature_values(name, type_name, column(name)) for name, (type_name, _) in self.columns.items()}
-            )
+            features = {
+                name: feature_values(name, type_name, column(name)) for name, (type_name, _) in self.columns.items()
+            }
             ids = id_values(self.id_column, column(self.id_column)) if self.id_column in position else None
         except InvalidValue as problem:
             raise BadRequest(
@@ -158,20 +169,29 @@ class ScoringService:
             ) from None
         return features, ids
 
-    def predict(self, features: pd.DataFrame) -> Scores:
-        return score(self.model, features, self.positive)
+    def predict(self, features: dict[str, np.ndarray]) -> Scores:
+        return score(self.model, pd.DataFrame(features), self.positive)
 
 
 def too_large(size: int, limit: int) -> str:
     return f"the request body has {size} bytes or more; the limit is {limit} (MAX_REQUEST_BYTES)"
 
 
-def nesting_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text, outside strings, counted without parsing (json.loads
-    recurses once per level and would hit Python's recursion limit on a deep enough body)."""
-    skeleton = np.frombuffer(JSON_STRING.sub(b"", body), dtype=np.uint8)
-    steps = np.isin(skeleton, OPENERS).astype(np.int32) - np.isin(skeleton, CLOSERS)
-    return int(np.cumsum(steps).max(initial=0))
+def nesting_depth(skeleton: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text whose strings are removed (`JSON_STRING`), counted without
+    parsing (json.loads recurses once per level and would hit Python's recursion limit on a deep enough body)."""
+    steps = np.frombuffer(skeleton.translate(NESTING_STEPS), dtype=np.int8)
+    return int(steps.cumsum(dtype=np.int32).max(initial=0))
+
+
+def needs_strict_numbers(body: bytes, skeleton: bytes) -> bool:
+    """Whether json.loads needs the STRICT_NUMBERS hooks (a Python call per number) to refuse a token: only when,
+    outside strings, the body has a letter N or I (NaN, Infinity), a run of more than MAX_INTEGER_DIGITS digits
+    or an exponent of 3 digits or more (only these can make a number overflow a float). A NUL byte (UTF-16/32
+    text, which json.loads also reads) hides such tokens from the search, so it too takes the hooks. Any other
+    number parses to the same value with or without them."""
+    shape = skeleton.translate(NUMBER_SHAPES)
+    return b"\x00" in body or any(token in shape for token in STRICT_SHAPES)
 
 
 def reject_constant(token: str) -> Rejected:
@@ -190,7 +210,11 @@ def bounded_int(token: str) -> int | Rejected:
     return int(token)
 
 
-def split_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+# json.loads' hooks that keep a refused number in place (scoring_common.Rejected) so the error names its row.
+STRICT_NUMBERS = {"parse_constant": reject_constant, "parse_float": finite_float, "parse_int": bounded_int}
+
+
+def split_columns(data: dict[str, Any]) -> tuple[list[str], list[Sequence[Any]], int]:
     columns, rows = data.get("columns"), data["data"]
     if not isinstance(columns, list) or not isinstance(rows, list):
         raise BadRequest(400, "input_data in split orientation needs 'columns' (a list) and 'data' (a list of rows)")
@@ -199,23 +223,23 @@ def split_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         raise BadRequest(
             400, f"input_data.columns[{named[0]}] must be a column name (text), got {short(columns[named[0]])}"
         )
-    width = [i for i, row in enumerate(rows) if not isinstance(row, list) or len(row) != len(columns)]
-    if width:
-        raise BadRequest(400, f"input_data.data[{width[0]}] must be a list of {len(columns)} values, one per column")
-    return columns, rows
+    if not set(map(type, rows)) <= {list} or not set(map(len, rows)) <= {len(columns)}:
+        width = next(i for i, row in enumerate(rows) if not isinstance(row, list) or len(row) != len(columns))
+        raise BadRequest(400, f"input_data.data[{width}] must be a list of {len(columns)} values, one per column")
+    return columns, list(zip(*rows, strict=True)), len(rows)
 
 
-def record_rows(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Records as split rows; a record without a column has a missing value there."""
-    columns = list(dict.fromkeys(key for record in records for key in record))
-    return columns, [[record.get(name) for name in columns] for record in records]
+def record_columns(records: list[dict[str, Any]]) -> tuple[list[str], list[Sequence[Any]], int]:
+    """Records as columns; a record without a column has a missing value there."""
+    columns = list(dict.fromkeys(chain.from_iterable(records)))
+    return columns, [list(map(methodcaller("get", name), records)) for name in columns], len(records)
 
 
 def answer(scores: Scores) -> dict[str, Any]:
     """The response's prediction part: per row the prediction and, for a classifier, the probability of every
     class (in the order of `classes`) and `probability` by the shared rule (of `positive_label` for a binary
     model, of the predicted class for a multiclass one)."""
-    body: dict[str, Any] = {"predictions": [plain(v) for v in scores.predictions]}
+    body: dict[str, Any] = {"predictions": scores.predictions.tolist()}
     if scores.proba is not None:
         body["classes"] = scores.classes
         body["probabilities"] = scores.proba.tolist()
@@ -240,15 +264,23 @@ def read_body(request: AMLRequest, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def scalar_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of JSON scalars (numpy values as Python ones, NaN as null): what is collected."""
-    columns = {name: [json_scalar(v) for v in frame[name].to_numpy(dtype=object)] for name in frame.columns}
-    return [{name: values[i] for name, values in columns.items()} for i in range(len(frame))]
+def scalar_rows(columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows as dicts of JSON scalars (numpy values as Python ones, NaN as null) from columns of equal length: what
+    is collected. Column by column; only the dicts are built per row."""
+    names = list(columns)
+    values = [json_scalars(column) for column in columns.values()]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
-def json_scalar(value: Any) -> Any:
-    value = plain(value)
-    return None if isinstance(value, float) and math.isnan(value) else value
+def json_scalars(column: Any) -> list[Any]:
+    if isinstance(column, list):  # the ids: integers and strings already
+        return column
+    array = np.asarray(column)
+    if array.dtype.kind in "iub":
+        return array.tolist()
+    objects = array.astype(object)  # Python scalars
+    objects[pd.isna(array)] = None
+    return objects.tolist()
 
 
 class LocalCollector:
@@ -350,9 +382,9 @@ def answer_request(request: AMLRequest, correlation_id: str, outcome: Outcome) -
     if request.method != "POST":
         return respond(405, {"error": "use POST with a JSON body"}, correlation_id)
     try:
-        columns, rows = service.parse(read_body(request, service.max_bytes))
-        outcome.rows = len(rows)
-        features, ids = service.conform(columns, rows)
+        columns, values, rows = service.parse(read_body(request, service.max_bytes))
+        outcome.rows = rows
+        features, ids = service.conform(columns, values, rows)
     except BadRequest as problem:
         return respond(problem.status, {"error": problem.message}, correlation_id)
     scores = service.predict(features)  # a failure of the model raises: the server answers 500, nothing is collected
@@ -361,8 +393,9 @@ def answer_request(request: AMLRequest, correlation_id: str, outcome: Outcome) -
     if ids is not None:
         body["ids"] = ids
     response = respond(200, body, correlation_id)
-    # Only now, with the 200 answer built, is the request collected: nothing of a failed request is.
-    collect(features, ids, scores, correlation_id)
+    # Collected once the 200 answer is built and sent (the server closes a response after writing it): nothing of
+    # a failed request is collected, and collecting adds nothing to the client's wait.
+    response.call_on_close(partial(collect, features, ids, scores, correlation_id))
     return response
 
 
@@ -370,23 +403,29 @@ def log_failure(error: Exception) -> None:
     logger.warning("operational record not written: %s", error)
 
 
-def collect(features: pd.DataFrame, ids: list[Any] | None, scores: Scores, correlation_id: str) -> None:
+def collect(features: dict[str, np.ndarray], ids: list[Any] | None, scores: Scores, correlation_id: str) -> None:
     if collectors is None:
         return
-    inputs = features.copy()
-    # The columns the batch deployment writes too (scoring_common's rule); monitoring/monitor.yml reads them.
+    try:
+        if isinstance(collectors, dict):
+            identified = {service.id_column: ids} if ids is not None else {}
+            # The columns the batch deployment writes too (scoring_common's rule); monitoring/monitor.yml reads them.
+            collectors["model_inputs"].collect(scalar_rows({**identified, **features}), correlation_id)
+            collectors["model_outputs"].collect(scalar_rows({**identified, **scores.columns()}), correlation_id)
+        else:
+            collectors.collect(*frames(features, ids, scores))
+    except Exception as exc:  # collection is best effort; the prediction has been made
+        logger.warning("data collection failed: %s", exc)
+
+
+def frames(features: dict[str, np.ndarray], ids: list[Any] | None, scores: Scores) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The inputs and outputs as the Azure Collector takes them (the id column first)."""
+    inputs = pd.DataFrame(features)
     outputs = pd.DataFrame(scores.columns())
     if ids is not None:
         inputs.insert(0, service.id_column, pd.Series(ids, dtype=object))
         outputs.insert(0, service.id_column, pd.Series(ids, dtype=object))
-    try:
-        if isinstance(collectors, dict):
-            collectors["model_inputs"].collect(scalar_rows(inputs), correlation_id)
-            collectors["model_outputs"].collect(scalar_rows(outputs), correlation_id)
-        else:
-            collectors.collect(inputs, outputs)
-    except Exception as exc:  # collection is best effort; the prediction has been made
-        logger.warning("data collection failed: %s", exc)
+    return inputs, outputs
 
 
 def respond(status: int, body: dict[str, Any], correlation_id: str) -> AMLResponse:

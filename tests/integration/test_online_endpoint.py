@@ -104,6 +104,7 @@ def test_correlation_id_is_echoed_and_collected_inputs_and_outputs_join_on_it(ap
     response = client.post("/score", json=sample(repo_root), headers={"x-ms-client-request-id": "req-42"})
     assert response.get_json()["correlation_id"] == "req-42"
     assert response.headers["x-ms-client-request-id"] == "req-42"
+    response.close()  # the server closes a response once written: score.py collects the request then
     records = {}
     for collection in ("model_inputs", "model_outputs"):
         lines = [
@@ -190,8 +191,14 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
     body = (repo_root / "endpoints" / "online" / "sample-request.json").read_bytes()
     expected = model.predict(request_frame(json.loads(body))[features]).tolist()
     layout = Layout(repo_root, state.root).for_model()
+    live = online.Deployment.from_yaml(layout.live_deployment)
+    collected_before = collected_lines(state.collected_for(live.endpoint, live.name, model_ref.name))
     with online.deploy(layout, model_ref, free_port()) as server:
         assert server.url.startswith("http://127.0.0.1:")
+        assert server.workers == online.local_worker_count(
+            live.worker_count()
+        )  # the YAML's WORKER_COUNT, at most the cores
+        assert f"Worker Count: {server.workers}" in server.log.read_text()  # what azmlinfsrv itself reports
         port = int(server.url.rsplit(":", 1)[1])
         record = json.loads((state.serving / "server.json").read_text())  # written once ours answered
         assert (record["pid"], record["url"], server.log.name) == (server.pid, server.url, f"server-{port}.log")
@@ -213,6 +220,14 @@ def test_real_http_server_on_loopback_smoke_and_bounded_load(champion, repo_root
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped by PID
     assert not (state.serving / "server.json").exists()  # it named this server
+    # Every answered request was collected after its answer was sent, by whichever worker answered it.
+    answered = len(Layout(repo_root).for_model().sample_requests()) + len(outcomes)
+    assert collected_lines(server.collect_dir) - collected_before == answered
+
+
+def collected_lines(collect_dir: Path) -> int:
+    """model_outputs records (one per answered request) under a deployment's collection folder."""
+    return sum(len(f.read_bytes().splitlines()) for f in (collect_dir / "model_outputs").rglob("*.jsonl"))
 
 
 def test_collected_rows_are_readable_as_one_frame(app_client):

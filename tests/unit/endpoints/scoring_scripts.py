@@ -112,8 +112,17 @@ def flask_request(body: bytes, headers: dict[str, str] | None = None, method: st
 def post(online: ModuleType, body: bytes | dict, **kwargs: Any) -> tuple[int, Any]:
     """(status, parsed JSON answer) of the online script's run() for `body` (a dict is sent as JSON)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = online.run(flask_request(data, **kwargs))
+    response = served(online, flask_request(data, **kwargs))
     return response.status_code, json.loads(response.get_data())
+
+
+def served(online: ModuleType, request: Any) -> Any:
+    """The online script's response to `request` handled as the inference server does: its body written out, then
+    the response closed, which runs what run() left for after the answer (collecting the request)."""
+    response = online.run(request)
+    response.get_data()
+    response.close()
+    return response
 
 
 SCALARS = (str, int, float, bool, type(None))

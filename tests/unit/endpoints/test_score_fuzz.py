@@ -30,6 +30,7 @@ from scoring_scripts import (
     operational_records,
     reset_collected,
     sample,
+    served,
 )
 
 
@@ -77,7 +78,7 @@ def deployment(request, diabetes_model, tmp_path_factory) -> SimpleNamespace:
 def exchange(deployment: SimpleNamespace, body: bytes) -> tuple[int, dict]:
     """Send one request; check the answer and what was collected for it. Returns the status and the answer."""
     reset_collected(deployment.collect)
-    response = deployment.script.run(flask_request(body))  # an exception here is a 500 from the server
+    response = served(deployment.script, flask_request(body))  # an exception here is a 500 from the server
     status = response.status_code
     event(f"HTTP {status}")
     assert 200 <= status < 300 or 400 <= status < 500, status
@@ -224,6 +225,30 @@ def test_bodies_at_the_size_and_row_limits(deployment, excess, rows) -> None:
     assert exchange(deployment, text)[0] == (200 if rows <= max_rows else 413)
     padded = text + b" " * (limit - len(text) + excess)
     assert exchange(deployment, padded)[0] == (413 if excess > 0 else 200 if rows <= max_rows else 413)
+
+
+# Number tokens of every shape JSON allows: long integer parts, long fractions, long exponents.
+NUMBER_TOKENS = st.one_of(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][-+]?[0-9]{1,4})?", fullmatch=True),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e308", "2e308", "9" * 19, "9" * 20, "1" + "0" * 400 + ".5"]),
+)
+
+
+@fuzz(300)
+@given(tokens=st.lists(NUMBER_TOKENS, min_size=1, max_size=6))
+def test_numbers_parse_the_same_without_the_strict_hooks_when_the_body_needs_none(deployment, tokens) -> None:
+    """score.py parses a body with json.loads' C number parsing unless needs_strict_numbers finds a token the
+    strict hooks might refuse: any body it lets through parses to the same values, none of them refused."""
+    script = deployment.script
+    body = ("[" + ", ".join(tokens) + "]").encode()
+    strict = json.loads(body, **script.STRICT_NUMBERS)
+    if script.needs_strict_numbers(body, script.JSON_STRING.sub(b"", body)):
+        event("strict")
+        return
+    event("fast")
+    assert not any(isinstance(value, script.Rejected) for value in strict)
+    assert json.loads(body) == strict
 
 
 # --- batch ----------------------------------------------------------------------------------------------------------

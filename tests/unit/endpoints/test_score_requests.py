@@ -204,6 +204,16 @@ def test_an_answer_that_cannot_be_built_collects_nothing(fresh, monkeypatch) -> 
     assert collected_rows(fresh.collect) == []
 
 
+def test_a_request_is_collected_after_its_answer_is_sent(fresh) -> None:
+    """run() returns the answer first; the server writes it, then closes the response, which collects it."""
+    response = fresh.script.run(flask_request(json.dumps(sample()).encode()))
+    assert response.status_code == 200
+    assert collected_rows(fresh.collect) == []
+    response.get_data()
+    response.close()
+    assert len(collected_rows(fresh.collect)) == len(collected_rows(fresh.collect, "model_outputs")) == 5
+
+
 def test_one_answered_request_is_one_complete_line_per_collection(fresh) -> None:
     for _ in range(3):
         assert post(fresh.script, sample(), headers={"x-ms-client-request-id": "corr-1"})[0] == 200

@@ -3,7 +3,8 @@
 The model is taken from the local MLflow registry (a version, or the champion) and laid out the way Azure mounts
 it (`azureml-models/<name>/<version>/...` under AZUREML_MODEL_DIR); the scoring script, its folder and its
 environment variables come from the deployment YAML (`endpoints/online/blue.yml`). The server is azmlinfsrv's
-own start-up code with one change: it binds 127.0.0.1 instead of 0.0.0.0.
+own start-up code with one change: it binds 127.0.0.1 instead of 0.0.0.0. It runs the YAML's WORKER_COUNT
+workers (as Azure does on one instance), at most one per core of this machine.
 
 Ownership. A busy port is refused before anything starts (`check_port_free`): the other server, its log and its
 `server.json` are left alone. Our server runs in a process group of its own that dies with `mlops`
@@ -41,6 +42,10 @@ from mlops.targets.local.registry import materialize
 from mlops.targets.local.sandbox import sandbox_environment
 
 HOST = "127.0.0.1"
+# azmlinfsrv runs WORKER_COUNT gunicorn workers, 1 when it is not set (azureml_inference_server_http/constants.py:
+# ENV_WORKER_COUNT, DEFAULT_WORKER_COUNT); a deployment sets it in its YAML's environment_variables.
+WORKER_COUNT = "WORKER_COUNT"
+DEFAULT_WORKER_COUNT = 1
 DEFAULT_PORT = 5001
 HEALTH_TIMEOUT_S = 90
 REQUEST_TIMEOUT_S = 30
@@ -65,13 +70,37 @@ class Deployment:
     code_dir: Path
     scoring_script: str
     environment_variables: dict[str, str]
+    source: Path
 
     @classmethod
     def from_yaml(cls, path: Path) -> Deployment:
         entity = loaders.load_entity(path)
         code_dir, script = loaders.scoring_code(path, entity)
         variables = {k: str(v) for k, v in (entity.environment_variables or {}).items()}
-        return cls(entity.name, entity.endpoint_name, code_dir, script, variables)
+        return cls(entity.name, entity.endpoint_name, code_dir, script, variables, path)
+
+    def worker_count(self) -> int:
+        """The inference server's workers on one instance: the YAML's WORKER_COUNT, else azmlinfsrv's default."""
+        text = self.environment_variables.get(WORKER_COUNT, "").strip()
+        if not text:
+            return DEFAULT_WORKER_COUNT
+        if not text.isdigit() or int(text) < 1:
+            raise MlopsError(
+                f"{self.source}: environment_variables.{WORKER_COUNT}: expected an integer >= 1, got {text!r}"
+            )
+        return int(text)
+
+
+def local_worker_count(declared: int, cores: int | None = None) -> int:
+    """The deployment's worker count, at most one per core of this machine (an Azure instance type has the cores
+    its WORKER_COUNT is sized for; more workers than cores here would only compete)."""
+    return max(1, min(declared, cores or usable_cores()))
+
+
+def usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass
@@ -82,6 +111,7 @@ class LocalServer:
     log: Path
     collect_dir: Path
     process: subprocess.Popen | None = None
+    workers: int = DEFAULT_WORKER_COUNT
 
     def stop(self) -> None:
         """Stop by PID (the whole process group: gunicorn's workers too) and forget `server.json` if it is ours."""
@@ -117,13 +147,14 @@ def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Pat
     check_port_free(port)
     state = layout.state
     deployment = Deployment.from_yaml(deployment_file or layout.live_deployment)
+    workers = local_worker_count(deployment.worker_count())
     model_dir = materialize(state, model)
     collect_dir = state.collected_for(deployment.endpoint, deployment.name, model.name)
     state.serving.mkdir(parents=True, exist_ok=True)
     _forget_stale_record(state.serving)
     starting = state.serving / f"server-{port}.starting.log"
     # score.py collects into MLOPS_COLLECT_DIR (model_inputs, model_outputs, operational), naming MLOPS_DEPLOYMENT
-    engine = {"MLOPS_COLLECT_DIR": str(collect_dir), "MLOPS_DEPLOYMENT": deployment.name}
+    engine = {"MLOPS_COLLECT_DIR": str(collect_dir), "MLOPS_DEPLOYMENT": deployment.name, WORKER_COUNT: str(workers)}
     env = sandbox_environment(deployment.environment_variables, engine)
     command = [
         sys.executable, "-c", LAUNCHER,
@@ -135,7 +166,7 @@ def deploy(layout: ModelLayout, model: ModelRef, port: int, deployment_file: Pat
         process = start_group(  # see the module docstring on threads
             command, cwd=deployment.code_dir, env=env, stdout=handle, stderr=subprocess.STDOUT
         )
-    server = LocalServer(f"http://{HOST}:{port}", process.pid, model, starting, collect_dir, process)
+    server = LocalServer(f"http://{HOST}:{port}", process.pid, model, starting, collect_dir, process, workers)
     try:
         _wait_until_healthy(server, process)
         _check_listener_is_ours(server, port)
