@@ -51,7 +51,7 @@ run: $(STAMP)  ## train on the sample data locally, then print a summary
 	$(BIN)/mlops run
 
 test: lint infra-check workflow-check $(COPIER_STAMP) browser  ## lint, the offline infrastructure and workflow checks, chromium when possible, then the full test suite
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 # Tool venvs (.venv-checkov, .venv-tools, .venv-copier) each install their own lock, requirements/<tool>-lock.txt:
 # their pins clash with lock.txt. Rebuilt when that lock is newer, like .venv. They are installed by .venv's uv, so

@@ -6,6 +6,7 @@ The venv builds are checked with `make -n -B` (the commands make would run; noth
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ SKIP_LINE = "chromium not installed: the browser tests will be skipped (install 
 
 
 def make(repo_root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", *args], cwd=repo_root, capture_output=True, text=True, timeout=120)
+    """A make of its own: under `make test` the inherited MAKEFLAGS/MAKELEVEL would make it print directories."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    return subprocess.run(["make", *args], cwd=repo_root, capture_output=True, text=True, timeout=120, env=env)
 
 
 def lock_files(repo_root: Path) -> list[Path]:
