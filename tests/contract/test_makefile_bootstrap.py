@@ -60,7 +60,10 @@ def test_every_lock_is_installed_by_uv_without_deps_then_pip_checked(repo_root):
         assert f"rm -rf {venv} && " in planned and f" -m venv {venv}\n" in planned
         install = re.search(rf"\.venv/bin/uv pip install (.*) -r {re.escape(lock_path)}( |$)", planned, re.MULTILINE)
         assert install, f"{lock_path} is not installed by .venv/bin/uv"
-        assert f"--no-deps --python {venv}/bin/python" in install.group(1)
+        assert f"--no-deps --compile-bytecode --python {venv}/bin/python" in install.group(1), (
+            "uv must write the .pyc files at install (without them, under PYTHONDONTWRITEBYTECODE, every process "
+            "compiles its imports from source)"
+        )
         assert f"{venv}/bin/python -m pip check" in planned
         assert f"touch {venv}/.installed-from-lock" in planned
     assert "--no-build-isolation --python .venv/bin/python -e ." in planned
