@@ -201,6 +201,8 @@ def feature_values(column: str, type_name: str, values: pd.Series | np.ndarray) 
     types is checked at once; any other is looked at value by value (which finds the first bad row)."""
     if type_name in NUMERIC_TYPES:
         return numbers(column, values)
+    if type_name in STRING_TYPES and whole_text(values):
+        return values.to_numpy(dtype=object, na_value=None)
     array = as_objects(values)
     if type_name in STRING_TYPES:
         checked = plain_texts(array)
@@ -225,6 +227,14 @@ def as_objects(values: pd.Series | np.ndarray) -> np.ndarray:
     if isinstance(values, pd.Series):
         return values.to_numpy(dtype=object)
     return np.asarray(values, dtype=object)
+
+
+def whole_text(values: pd.Series | np.ndarray) -> bool:
+    """A column read with pandas' string dtype (text or missing in every row) whose text is valid Unicode: Arrow
+    strings always are (UTF-8), Python ones when ASCII. Taken whole; any other column is checked value by value."""
+    if not isinstance(values, pd.Series) or not isinstance(values.dtype, pd.StringDtype):
+        return False
+    return values.dtype.storage == "pyarrow" or bool((values.isna() | values.str.isascii()).all())
 
 
 def plain_texts(array: np.ndarray) -> np.ndarray | None:
@@ -322,7 +332,14 @@ def scalar(column: str, row: int, value: Any) -> Any:
 
 
 def id_values(column: str, values: pd.Series | np.ndarray) -> list[int | str]:
-    """The id column: one integer (64-bit) or non-empty string per row; raises InvalidValue otherwise."""
+    """The id column: one integer (64-bit) or non-empty string per row; raises InvalidValue otherwise. A column
+    whose type settles it (64-bit integers without gaps, or whole text with no missing or empty value) is taken
+    whole."""
+    if isinstance(values, pd.Series) and (
+        (isinstance(values.dtype, np.dtype) and values.dtype.kind == "i")
+        or (whole_text(values) and values.notna().all() and (values.str.len() > 0).all())
+    ):
+        return values.tolist()
     array = as_objects(values)
     checked = plain_ids(array)
     if checked is not None:

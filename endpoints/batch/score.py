@@ -190,9 +190,11 @@ def check_columns(path: Path, frame: pd.DataFrame) -> None:
 def score_chunk(path: Path, frame: pd.DataFrame, first_row: int, scored_at: str) -> pd.DataFrame:
     """`frame`'s rows checked and scored; `first_row`: how many data rows of the file came before them."""
     try:
-        features = pd.DataFrame({name: checked_feature(path, frame, name) for name in columns})
+        features = pd.DataFrame(
+            {name: feature_values(name, columns[name][0], cells(path, frame, name)) for name in columns}
+        )
         if id_column:
-            checked_ids(frame[id_column])
+            id_values(id_column, frame[id_column])
     except InvalidValue as problem:
         row = first_row + problem.row + 1
         raise BadFile(f"{path.name}, data row {row}: column '{problem.column}' {problem.problem}") from None
@@ -206,34 +208,6 @@ def score_chunk(path: Path, frame: pd.DataFrame, first_row: int, scored_at: str)
     result["scored_at"] = scored_at
     result["source_file"] = path.name
     return result
-
-
-def checked_feature(path: Path, frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A feature column as the value rules give it; a column of valid text is taken whole (the rules would look
-    at every value in Python to find the same)."""
-    type_name = columns[name][0]
-    values = cells(path, frame, name)
-    if type_name in STRING_TYPES and valid_text(values):
-        return values.to_numpy(dtype=object, na_value=None)
-    return feature_values(name, type_name, values)
-
-
-def checked_ids(values: pd.Series) -> None:
-    """The id rule (scoring_common.id_values), taken whole when the column's type settles it: 64-bit integers
-    without gaps, or text with no missing or empty value."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "i":
-        return
-    if valid_text(values) and values.notna().all() and (values.str.len() > 0).all():
-        return
-    id_values(id_column, values)
-
-
-def valid_text(values: pd.Series) -> bool:
-    """pandas' string dtype (text or missing in every row) and valid Unicode: Arrow strings always are (UTF-8),
-    Python ones when ASCII; else the rules check value by value."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        return False
-    return values.dtype.storage == "pyarrow" or bool((values.isna() | values.str.isascii()).all())
 
 
 def cells(path: Path, frame: pd.DataFrame, name: str) -> pd.Series:

@@ -134,23 +134,23 @@ def test_a_bad_value_in_a_later_chunk_names_its_row_in_the_file(batch, tmp_path,
 
 
 @pytest.mark.parametrize("storage", ["python", "pyarrow"])
-def test_whole_column_checks_agree_with_the_value_rules(batch, storage) -> None:
-    """The batch script takes a column of valid text, or of ids its type settles, whole; the rules of
-    scoring_common, value by value, give the same values and refuse what the whole-column check lets through."""
-    from scoring_common import InvalidValue, feature_values
+def test_whole_column_checks_agree_with_the_value_rules(storage) -> None:
+    """A column of valid text, or of ids its type settles, is taken whole (how the batch script reads CSV and
+    parquet); value by value, the same rules give the same values and refuse what the whole-column check lets
+    through."""
+    from scoring_common import InvalidValue, feature_values, id_values, whole_text
 
     dtype = pd.StringDtype(storage, na_value=np.nan)
     text = pd.Series(["female", None, "mâle", ""], dtype=dtype)
-    assert batch.valid_text(text) == (storage == "pyarrow")  # Python strings: whole when ASCII only
-    assert batch.valid_text(pd.Series(["female", None, ""], dtype=dtype))
+    assert whole_text(text) == (storage == "pyarrow")  # Python strings: whole when ASCII only
+    assert whole_text(pd.Series(["female", None, ""], dtype=dtype))
     assert (
-        batch.checked_feature(Path("in.csv"), pd.DataFrame({"sex": text}), "sex").tolist()
-        == feature_values("sex", "string", text).tolist()
+        feature_values("sex", "string", text).tolist() == feature_values("sex", "string", text.astype(object)).tolist()
     )
-    batch.checked_ids(pd.Series([1, 2**63 - 1], dtype="int64"))
-    batch.checked_ids(pd.Series(["a-1", "b-2"], dtype=dtype))
+    assert id_values(ID_COLUMN, pd.Series([1, 2**63 - 1], dtype="int64")) == [1, 2**63 - 1]
+    assert id_values(ID_COLUMN, pd.Series(["a-1", "b-2"], dtype=dtype)) == ["a-1", "b-2"]
     for bad in (pd.Series(["a-1", ""], dtype=dtype), pd.Series(["a-1", None], dtype=dtype), pd.Series([1, None])):
-        with pytest.raises(InvalidValue, match="row 1: column 'patient_id' expects an id in every row"):
-            batch.checked_ids(bad)
+        with pytest.raises(InvalidValue, match=f"row 1: column '{ID_COLUMN}' expects an id in every row"):
+            id_values(ID_COLUMN, bad)
     surrogate = pd.Series(["ok", "\ud800"], dtype=object)
-    assert not batch.valid_text(surrogate)
+    assert not whole_text(surrogate)
