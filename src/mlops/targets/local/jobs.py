@@ -242,8 +242,7 @@ def submit(
         if output in results[step.name].outputs
     }
     run = PipelineRun(run_id, path, status, run_dir, state, results, outputs, seconds=time.monotonic() - started)
-    # The run's page (report.html), logged to the pipeline's MLflow run; run.json names it.
-    tracking.write_run_record(run_dir, run.to_dict() | run_report.publish(run_dir, run.to_dict(), pipeline, client))
+    _write_run_record(run, pipeline, client)
     client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
     echo(f"{pipeline.kind} job {status} in {run.seconds:.1f}s; run folder {run_dir}")
     if failed:
@@ -328,10 +327,7 @@ def _record_abort(context: _RunContext, results: dict[str, StepResult], exc: Bas
         context.run_id, context.pipeline.path, status, context.run_dir, context.state, results, {}, seconds
     )
     marks: list[Callable[[], Any]] = [
-        lambda: tracking.write_run_record(
-            context.run_dir,
-            record.to_dict() | run_report.publish(context.run_dir, record.to_dict(), context.pipeline, context.client),
-        ),
+        lambda: _write_run_record(record, context.pipeline, context.client),
         lambda: context.client.set_terminated(context.run_id, mlflow_status),
     ]
     if current is not None and current.mlflow_run_id:
@@ -345,6 +341,13 @@ def _record_abort(context: _RunContext, results: dict[str, StepResult], exc: Bas
     if isinstance(exc, Interrupted):
         step = f"step '{current.name}' stopped, " if current is not None else ""
         exc.stopped.append(f"{step}run {context.run_id} marked {mlflow_status}")
+
+
+def _write_run_record(run: PipelineRun, pipeline: Pipeline, client: Any) -> None:
+    """run.json, naming the run's page (report.html), which is written first and logged to the pipeline's MLflow
+    run."""
+    record = run.to_dict()
+    tracking.write_run_record(run.run_dir, record | run_report.publish(run.run_dir, record, pipeline, client))
 
 
 def _engine_record() -> dict[str, Any]:
