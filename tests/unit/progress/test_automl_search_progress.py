@@ -66,3 +66,14 @@ def test_the_interval_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("MLOPS_PROGRESS_INTERVAL", "often")
     with pytest.raises(automl_train.DataError, match="MLOPS_PROGRESS_INTERVAL: expected a number of seconds"):
         automl_train.progress_interval()
+
+
+def test_the_step_reads_the_engines_progress_interval_by_the_same_name_and_default():
+    """The runner cannot import the mlops package (only its code folder is uploaded), so it repeats the variable's
+    name and default; they must stay the engine's."""
+    from mlops import progress
+
+    assert (automl_train.PROGRESS_INTERVAL_ENV, automl_train.PROGRESS_INTERVAL_S) == (
+        progress.INTERVAL_ENV,
+        progress.DEFAULT_INTERVAL_S,
+    )
